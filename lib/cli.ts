@@ -1,0 +1,54 @@
+/**
+ * Helpers shared by the two entry scripts: argument checks and the one-line
+ * error reports that replace stack traces.
+ *
+ * @module
+ */
+
+/** Exit code for wrong command-line arguments. */
+export const EXIT_USAGE = 2;
+/** Exit code for a failure at run time. */
+export const EXIT_FAILURE = 1;
+
+/** A wrong command line; the message is shown with the usage line. */
+export class UsageError extends Error {
+  /** Creates the error with a message naming what is wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Options for {@linkcode parsePort}. */
+export interface ParsePortOptions {
+  /** Whether `0` (any free port) is allowed. */
+  allowZero?: boolean;
+}
+
+/**
+ * Reads a TCP port number given as an argument.
+ *
+ * @throws {UsageError} if `text` is not a whole number in range.
+ */
+export function parsePort(
+  text: string,
+  options: ParsePortOptions = {},
+): number {
+  const low = options.allowZero ? 0 : 1;
+  if (
+    !/^[0-9]{1,5}$/.test(text) || Number(text) < low || Number(text) > 65535
+  ) {
+    throw new UsageError(
+      `port must be a number from ${low} to 65535, not "${text}"`,
+    );
+  }
+  return Number(text);
+}
+
+/** The message for an error at a program's boundary, without a stack. */
+export function describeError(error: unknown): string {
+  if (error instanceof Deno.errors.NotCapable) {
+    return `${error.message.split("\n")[0]}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

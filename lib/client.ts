@@ -1,0 +1,322 @@
+/**
+ * The instant-messaging client: logs a user in over link La, opens link Lb
+ * for incoming chat, then sends the user's commands and shows the replies.
+ *
+ * Input and output are plain lines, so the client works the same on a
+ * terminal, through a pipe and in tests.
+ *
+ * @module
+ */
+
+import { describeNetError, LineConnection } from "./line_connection.ts";
+import {
+  type ByteSource,
+  LINE_NOT_UTF8,
+  LINE_TOO_LONG,
+  LineReader,
+} from "./line_reader.ts";
+import {
+  AUTH_FAILED,
+  AUTH_SUCCESSFUL,
+  BUILD_SUCCESSFUL,
+  BYE,
+  EXIT,
+  formatLogin,
+  formatPort,
+  parseDelivery,
+  RECEIPT_SUCCESSFUL,
+} from "./protocol.ts";
+
+/** The prompt for the user name. */
+export const USER_PROMPT = "Please input your user name:";
+/** The prompt for the password. */
+export const PASSWORD_PROMPT = "Please input your password:";
+
+/** Longest line the user may enter, in bytes (the server's default limit). */
+export const MAX_INPUT_LINE_BYTES = 65_536;
+// Chat lines from the server carry a name and up to a full line of content.
+const MAX_RECEIVED_LINE_BYTES = 1 << 20;
+
+/** Where the server is. */
+export interface ServerAddress {
+  /** Its IP address or host name. */
+  hostname: string;
+  /** Its listening port. */
+  port: number;
+}
+
+/** One line crossing a link, for tracing. */
+export interface TraceEvent {
+  /** The link: `a` carries commands and replies, `b` incoming chat. */
+  link: "a" | "b";
+  /** Who sent the line. */
+  from: "CLIENT" | "SERVER";
+  /** The line, without its `\n`. */
+  line: string;
+}
+
+/** What the client reads from and writes to. */
+export interface ClientIO {
+  /** The lines the user enters, in order. */
+  input: AsyncIterable<string>;
+  /** Shows a line to the user. Defaults to `console.log`. */
+  output?: (line: string) => void;
+  /** Shows an error line. Defaults to `console.error`. */
+  error?: (line: string) => void;
+  /** Told of every line sent or received on either link. */
+  trace?: (event: TraceEvent) => void;
+}
+
+/** The link to the server broke or the server misbehaved. */
+class LinkLost extends Error {}
+
+/**
+ * Runs one client session against `server` and resolves to the process exit
+ * code: 0 after `310 Bye bye` (or when input ends before a login), 1 when
+ * the server cannot be reached, refuses link Lb, or a link breaks.
+ */
+export async function runClient(
+  server: ServerAddress,
+  io: ClientIO,
+): Promise<number> {
+  const error = io.error ?? console.error;
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname: server.hostname, port: server.port });
+  } catch (cause) {
+    error(
+      `error: cannot connect to ${server.hostname}:${server.port}: ${
+        describeNetError(cause)
+      }`,
+    );
+    return 1;
+  }
+  const session = new ClientSession(conn, io);
+  try {
+    return await session.run();
+  } catch (cause) {
+    if (!(cause instanceof LinkLost)) throw cause;
+    error(`error: ${cause.message}`);
+    return 1;
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * Turns a byte stream (standard input) into the lines a user entered. A last
+ * line without `\n` counts; a line over {@linkcode MAX_INPUT_LINE_BYTES} is
+ * skipped with a message to `onSkip`.
+ */
+export async function* inputLines(
+  source: ByteSource,
+  onSkip: (message: string) => void = console.error,
+): AsyncGenerator<string> {
+  const reader = new LineReader(source, {
+    maxLineBytes: MAX_INPUT_LINE_BYTES,
+    strictUtf8: false,
+    acceptUnterminated: true,
+  });
+  for (;;) {
+    const line = await reader.readLine();
+    if (line === null) return;
+    if (line === LINE_TOO_LONG) {
+      onSkip(
+        `error: line longer than ${MAX_INPUT_LINE_BYTES} bytes, not sent`,
+      );
+    } else if (line !== LINE_NOT_UTF8) {
+      yield line;
+    }
+  }
+}
+
+class ClientSession {
+  readonly #la: LineConnection;
+  readonly #input: AsyncIterator<string>;
+  readonly #output: (line: string) => void;
+  readonly #error: (line: string) => void;
+  readonly #trace: (event: TraceEvent) => void;
+  #lb: LineConnection | undefined;
+  #lbListener: Deno.TcpListener | undefined;
+  readonly #tasks: Promise<void>[] = [];
+  readonly #replies: string[] = [];
+  #replyWaiter: (() => void) | undefined;
+  #lost: LinkLost | undefined;
+  readonly #guards = new Set<(error: LinkLost) => void>();
+  #exitSent = false;
+  #byeReceived = false;
+
+  constructor(conn: Deno.TcpConn, io: ClientIO) {
+    this.#la = new LineConnection(conn, {
+      maxLineBytes: MAX_RECEIVED_LINE_BYTES,
+    });
+    this.#input = io.input[Symbol.asyncIterator]();
+    this.#output = io.output ?? console.log;
+    this.#error = io.error ?? console.error;
+    this.#trace = io.trace ?? (() => {});
+    this.#tasks.push(this.#readLa());
+  }
+
+  async run(): Promise<number> {
+    if (!await this.#logIn()) return 0;
+    if (!await this.#buildLb()) return 1;
+    for (;;) {
+      const next = await this.#nextInput();
+      const line = next.done ? EXIT : next.value;
+      const reply = await this.#command(line);
+      if (reply === BYE) return 0;
+      if (next.done) {
+        throw new LinkLost(`the server answered /exit with: ${reply}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#la.close();
+    this.#lb?.close();
+    this.#lbListener?.close();
+    this.#input.return?.().catch(() => {});
+    await Promise.all(this.#tasks);
+  }
+
+  /** Asks for a name and password until the server accepts them. */
+  async #logIn(): Promise<boolean> {
+    for (;;) {
+      this.#output(USER_PROMPT);
+      const user = await this.#nextInput();
+      if (user.done) return false;
+      this.#output(PASSWORD_PROMPT);
+      const password = await this.#nextInput();
+      if (password.done) return false;
+      const reply = await this.#command(
+        formatLogin(user.value, password.value),
+      );
+      if (reply === AUTH_SUCCESSFUL) return true;
+      if (reply !== AUTH_FAILED) {
+        throw new LinkLost(`unexpected answer to /login: ${reply}`);
+      }
+    }
+  }
+
+  /** Listens for the server's Lb connection and tells it where. */
+  async #buildLb(): Promise<boolean> {
+    // Same local address as La, so a loopback session stays on loopback.
+    const listener = Deno.listen({
+      hostname: this.#la.localAddr.hostname,
+      port: 0,
+    });
+    this.#lbListener = listener;
+    const accepted = listener.accept();
+    accepted.catch(() => {});
+    const reply = await this.#command(formatPort(listener.addr.port));
+    if (reply !== BUILD_SUCCESSFUL) {
+      listener.close();
+      return false;
+    }
+    // The server connected before it answered, so the connection is queued.
+    const conn = await this.#unlessLost(accepted);
+    listener.close();
+    this.#lbListener = undefined;
+    this.#lb = new LineConnection(conn, {
+      maxLineBytes: MAX_RECEIVED_LINE_BYTES,
+    });
+    this.#tasks.push(this.#readLb(this.#lb));
+    return true;
+  }
+
+  /** Sends one line on La and returns the server's reply, shown. */
+  async #command(line: string): Promise<string> {
+    this.#exitSent = line === EXIT;
+    try {
+      await this.#la.writeLine(line);
+    } catch (cause) {
+      throw new LinkLost(
+        `lost the connection to the server: ${describeNetError(cause)}`,
+      );
+    }
+    this.#trace({ link: "a", from: "CLIENT", line });
+    const reply = await this.#nextReply();
+    this.#output(reply);
+    return reply;
+  }
+
+  #nextInput(): Promise<IteratorResult<string>> {
+    return this.#unlessLost(this.#input.next());
+  }
+
+  async #nextReply(): Promise<string> {
+    while (this.#replies.length === 0) {
+      await this.#unlessLost(
+        new Promise<void>((resolve) => this.#replyWaiter = resolve),
+      );
+    }
+    return this.#replies.shift()!;
+  }
+
+  /** Waits for `promise`, but throws at once if a link breaks meanwhile. */
+  #unlessLost<T>(promise: Promise<T>): Promise<T> {
+    if (this.#lost !== undefined) return Promise.reject(this.#lost);
+    return new Promise<T>((resolve, reject) => {
+      this.#guards.add(reject);
+      promise.then(resolve, reject).finally(() => this.#guards.delete(reject));
+    });
+  }
+
+  #loseLink(error: LinkLost): void {
+    if (this.#lost !== undefined) return;
+    this.#lost = error;
+    for (const reject of this.#guards) reject(error);
+    this.#guards.clear();
+  }
+
+  async #readLa(): Promise<void> {
+    let why = "the server closed the connection";
+    try {
+      for (;;) {
+        const line = await this.#la.readLine();
+        if (line === null) break;
+        if (typeof line !== "string") {
+          this.#error("error: the server sent an unreadable line");
+          continue;
+        }
+        this.#trace({ link: "a", from: "SERVER", line });
+        if (line === BYE) this.#byeReceived = true;
+        this.#replies.push(line);
+        this.#replyWaiter?.();
+        this.#replyWaiter = undefined;
+      }
+    } catch (cause) {
+      why = `lost the connection to the server: ${describeNetError(cause)}`;
+    }
+    if (!this.#byeReceived && !this.#la.closed) {
+      this.#loseLink(new LinkLost(why));
+    }
+  }
+
+  /** Shows each incoming chat line and acknowledges it. */
+  async #readLb(lb: LineConnection): Promise<void> {
+    let why = "the server closed link Lb";
+    try {
+      for (;;) {
+        const line = await lb.readLine();
+        if (line === null) break;
+        if (typeof line !== "string") {
+          this.#error("error: the server sent an unreadable chat line");
+          continue;
+        }
+        this.#trace({ link: "b", from: "SERVER", line });
+        this.#output(line);
+        if (parseDelivery(line) !== undefined) {
+          await lb.writeLine(RECEIPT_SUCCESSFUL);
+          this.#trace({ link: "b", from: "CLIENT", line: RECEIPT_SUCCESSFUL });
+        }
+      }
+    } catch (cause) {
+      why = `lost link Lb: ${describeNetError(cause)}`;
+    }
+    // After /exit the server closes Lb before or after its goodbye arrives.
+    if (!this.#exitSent && !this.#byeReceived && !lb.closed) {
+      this.#loseLink(new LinkLost(why));
+    }
+  }
+}

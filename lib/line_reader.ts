@@ -1,0 +1,120 @@
+/**
+ * Reads decoded lines from a byte source such as a `Deno.Conn` or
+ * `Deno.stdin`.
+ *
+ * @module
+ */
+
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  type Frame,
+  LINE_TOO_LONG,
+  LineFramer,
+} from "./line_framer.ts";
+
+export { DEFAULT_MAX_LINE_BYTES, LINE_TOO_LONG };
+
+/** Stands in for a line whose bytes are not valid UTF-8. */
+export const LINE_NOT_UTF8: unique symbol = Symbol("line not UTF-8");
+
+/** A line read: its text, or a mark for a line that could not be taken. */
+export type LineResult = string | typeof LINE_TOO_LONG | typeof LINE_NOT_UTF8;
+
+/** Anything that reads bytes the way `Deno.Conn` does. */
+export interface ByteSource {
+  /** Reads into `buffer`; resolves to the count read, or `null` at the end. */
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+/** Options for {@linkcode LineReader}. */
+export interface LineReaderOptions {
+  /** Longest accepted line in bytes, terminator excluded. */
+  maxLineBytes?: number;
+  /** Size of the read buffer. */
+  bufferSize?: number;
+  /**
+   * When true (the default), a line that is not valid UTF-8 is reported as
+   * {@linkcode LINE_NOT_UTF8}; when false, bad bytes become U+FFFD.
+   */
+  strictUtf8?: boolean;
+  /**
+   * When true, bytes after the last `\n` count as a final line at the end of
+   * the source (right for a file or a pipe); when false (the default) they
+   * are dropped, as a peer that vanished mid-line did not finish it.
+   */
+  acceptUnterminated?: boolean;
+}
+
+const DEFAULT_BUFFER_SIZE = 4096;
+
+/**
+ * Pulls lines from a {@linkcode ByteSource}. Only complete lines are decoded,
+ * so a character split across reads arrives whole.
+ *
+ * @example
+ * ```ts ignore
+ * const lines = new LineReader(conn);
+ * for (let line = await lines.readLine(); line !== null; line = await lines.readLine()) {
+ *   console.log(line);
+ * }
+ * ```
+ */
+export class LineReader {
+  readonly #source: ByteSource;
+  readonly #framer: LineFramer;
+  readonly #decoder: TextDecoder;
+  readonly #buffer: Uint8Array;
+  #ready: LineResult[] = [];
+  #next = 0;
+  #ended = false;
+  readonly #acceptUnterminated: boolean;
+
+  /** Wraps `source`; nothing is read until the first `readLine`. */
+  constructor(source: ByteSource, options: LineReaderOptions = {}) {
+    this.#source = source;
+    this.#framer = new LineFramer({
+      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    });
+    this.#decoder = new TextDecoder("utf-8", {
+      fatal: options.strictUtf8 ?? true,
+      ignoreBOM: true,
+    });
+    this.#buffer = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER_SIZE);
+    this.#acceptUnterminated = options.acceptUnterminated ?? false;
+  }
+
+  /**
+   * The next line, without its terminator; `null` once the source has ended.
+   * Errors from the source are passed on.
+   */
+  async readLine(): Promise<LineResult | null> {
+    while (this.#next === this.#ready.length) {
+      if (this.#ended) return null;
+      const count = await this.#source.read(this.#buffer);
+      if (count === null) {
+        this.#ended = true;
+        const last = this.#acceptUnterminated
+          ? this.#framer.flush()
+          : undefined;
+        if (last === undefined) return null;
+        this.#ready = [this.#decode(last)];
+        this.#next = 0;
+        continue;
+      }
+      this.#ready = this.#framer.push(this.#buffer.subarray(0, count)).map(
+        (frame) => this.#decode(frame),
+      );
+      this.#next = 0;
+    }
+    return this.#ready[this.#next++];
+  }
+
+  #decode(frame: Frame): LineResult {
+    if (frame === LINE_TOO_LONG) return LINE_TOO_LONG;
+    try {
+      return this.#decoder.decode(frame);
+    } catch {
+      return LINE_NOT_UTF8;
+    }
+  }
+}
