@@ -9,13 +9,8 @@
  */
 
 import { parseArgs } from "node:util";
-import {
-  describeError,
-  EXIT_FAILURE,
-  EXIT_USAGE,
-  parsePort,
-  UsageError,
-} from "./lib/cli.ts";
+import { EXIT_FAILURE, EXIT_USAGE, parsePort, UsageError } from "./lib/cli.ts";
+import { describeError } from "./lib/errors.ts";
 import { inputLines, runClient } from "./lib/client.ts";
 
 const USAGE = "usage: client.ts <server ip> <server port>";

@@ -9,13 +9,8 @@
  */
 
 import { parseArgs } from "node:util";
-import {
-  describeError,
-  EXIT_FAILURE,
-  EXIT_USAGE,
-  parsePort,
-  UsageError,
-} from "./lib/cli.ts";
+import { EXIT_FAILURE, EXIT_USAGE, parsePort, UsageError } from "./lib/cli.ts";
+import { describeError } from "./lib/errors.ts";
 import { startServer } from "./lib/server.ts";
 import { loadUsers, UsersFileError } from "./lib/users_file.ts";
 

@@ -44,11 +44,3 @@ export function parsePort(
   }
   return Number(text);
 }
-
-/** The message for an error at a program's boundary, without a stack. */
-export function describeError(error: unknown): string {
-  if (error instanceof Deno.errors.NotCapable) {
-    return `${error.message.split("\n")[0]}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}

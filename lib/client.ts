@@ -8,7 +8,8 @@
  * @module
  */
 
-import { describeNetError, LineConnection } from "./line_connection.ts";
+import { describeError } from "./errors.ts";
+import { LineConnection } from "./line_connection.ts";
 import {
   type ByteSource,
   LINE_NOT_UTF8,
@@ -86,7 +87,7 @@ export async function runClient(
   } catch (cause) {
     error(
       `error: cannot connect to ${server.hostname}:${server.port}: ${
-        describeNetError(cause)
+        describeError(cause)
       }`,
     );
     return 1;
@@ -231,7 +232,7 @@ class ClientSession {
       await this.#la.writeLine(line);
     } catch (cause) {
       throw new LinkLost(
-        `lost the connection to the server: ${describeNetError(cause)}`,
+        `lost the connection to the server: ${describeError(cause)}`,
       );
     }
     this.#trace({ link: "a", from: "CLIENT", line });
@@ -286,7 +287,7 @@ class ClientSession {
         this.#replyWaiter = undefined;
       }
     } catch (cause) {
-      why = `lost the connection to the server: ${describeNetError(cause)}`;
+      why = `lost the connection to the server: ${describeError(cause)}`;
     }
     if (!this.#byeReceived && !this.#la.closed) {
       this.#loseLink(new LinkLost(why));
@@ -312,7 +313,7 @@ class ClientSession {
         }
       }
     } catch (cause) {
-      why = `lost link Lb: ${describeNetError(cause)}`;
+      why = `lost link Lb: ${describeError(cause)}`;
     }
     // After /exit the server closes Lb before or after its goodbye arrives.
     if (!this.#exitSent && !this.#byeReceived && !lb.closed) {

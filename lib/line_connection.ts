@@ -84,18 +84,3 @@ export class LineConnection {
     }
   }
 }
-
-/** A short description of a socket error for a log line or a message. */
-export function describeNetError(error: unknown): string {
-  if (error instanceof Deno.errors.ConnectionReset) return "connection reset";
-  if (error instanceof Deno.errors.BrokenPipe) return "connection broken";
-  if (error instanceof Deno.errors.ConnectionRefused) {
-    return "connection refused";
-  }
-  if (error instanceof Deno.errors.ConnectionAborted) {
-    return "connection aborted";
-  }
-  if (error instanceof Deno.errors.TimedOut) return "timed out";
-  if (error instanceof Error) return error.message;
-  return String(error);
-}

@@ -10,8 +10,10 @@
  * @module
  */
 
+import { setTimeout as delay } from "node:timers/promises";
 import { AsyncLock } from "./async_lock.ts";
-import { describeNetError, LineConnection } from "./line_connection.ts";
+import { describeError } from "./errors.ts";
+import { LineConnection } from "./line_connection.ts";
 import { DEFAULT_MAX_LINE_BYTES, type LineResult } from "./line_reader.ts";
 import {
   AUTH_FAILED,
@@ -64,6 +66,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 // Lines a client may send ahead of the server's replies before the server
 // stops reading its La for a while.
 const MAX_PIPELINED_LINES = 16;
+const ACCEPT_RETRY_MS = 100;
 
 const TIMED_OUT: unique symbol = Symbol("timed out");
 type Reply = LineResult | null | typeof TIMED_OUT;
@@ -174,8 +177,10 @@ export class ChatServer implements AsyncDisposable {
   }
 
   #track(task: Promise<void>): void {
-    this.#tasks.add(task);
-    task.finally(() => this.#tasks.delete(task));
+    const tracked = task
+      .catch((error) => this.#log(`internal error: ${describeError(error)}`))
+      .finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
   }
 
   async #acceptClients(): Promise<void> {
@@ -185,8 +190,12 @@ export class ChatServer implements AsyncDisposable {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#shutdown.signal.aborted) return;
-        this.#log(`accept failed: ${describeNetError(error)}`);
+        this.#log(`accept failed: ${describeError(error)}`);
         if (error instanceof Deno.errors.BadResource) return;
+        // Out of file descriptors, say: give closing connections a moment.
+        await delay(ACCEPT_RETRY_MS, undefined, {
+          signal: this.#shutdown.signal,
+        }).catch(() => {});
         continue;
       }
       this.#track(this.#serveClient(conn));
@@ -207,14 +216,16 @@ export class ChatServer implements AsyncDisposable {
         const line = await la.readLine();
         if (line === null) break;
         queued++;
-        handled = handled.then(async () => {
-          await this.#handleLine(session, line);
-          queued--;
-        });
+        handled = handled
+          .then(() => this.#handleLine(session, line))
+          .catch((error) =>
+            this.#log(`internal error: ${describeError(error)}`)
+          )
+          .finally(() => queued--);
         if (queued >= MAX_PIPELINED_LINES) await handled;
       }
     } catch (error) {
-      cause = describeNetError(error);
+      cause = describeError(error);
     }
     // The user goes off the list at once; lines already received are still
     // answered, in case the client only closed its sending side.
@@ -264,7 +275,7 @@ export class ChatServer implements AsyncDisposable {
       await session.la.writeLine(line);
     } catch (error) {
       // The read loop sees the broken link and logs the user out.
-      this.#log(`${session.label}: reply not sent: ${describeNetError(error)}`);
+      this.#log(`${session.label}: reply not sent: ${describeError(error)}`);
     }
   }
 
@@ -314,7 +325,7 @@ export class ChatServer implements AsyncDisposable {
     } catch (error) {
       const why = deadline.signal.aborted
         ? `no connection within ${this.#connectTimeoutMs} ms`
-        : describeNetError(error);
+        : describeError(error);
       this.#log(`${session.label}: Lb to ${hostname}:${port} failed: ${why}`);
       return BUILD_FAILED;
     } finally {
@@ -344,7 +355,7 @@ export class ChatServer implements AsyncDisposable {
         settle?.(line);
       }
     } catch (error) {
-      cause = `Lb ${describeNetError(error)}`;
+      cause = `Lb ${describeError(error)}`;
     }
     this.#drop(session, cause);
   }
@@ -391,16 +402,16 @@ export class ChatServer implements AsyncDisposable {
     using _held = await receiver.lbLock.acquire();
     const lb = receiver.lb;
     if (receiver.loggedOut || lb === undefined) return false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const reply = new Promise<Reply>((resolve) => {
-      receiver.awaitingReply = resolve;
-      timer = setTimeout(() => resolve(TIMED_OUT), this.#replyTimeoutMs);
-    });
-    lb.writeLine(formatDelivery(delivery)).catch(() => {
-      // The Lb watcher sees the broken link too; settle now either way.
-      receiver.awaitingReply?.(null);
-    });
-    const answer = await reply;
+    const reply = Promise.withResolvers<Reply>();
+    receiver.awaitingReply = reply.resolve;
+    const timer = setTimeout(
+      () => reply.resolve(TIMED_OUT),
+      this.#replyTimeoutMs,
+    );
+    // A write that fails settles the exchange at once; the Lb watcher will
+    // see the broken link too.
+    lb.writeLine(formatDelivery(delivery)).catch(() => reply.resolve(null));
+    const answer = await reply.promise;
     clearTimeout(timer);
     receiver.awaitingReply = undefined;
     if (answer === RECEIPT_SUCCESSFUL) return true;

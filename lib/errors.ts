@@ -1,0 +1,21 @@
+/**
+ * Short, one-line descriptions of errors, for logs and for messages shown to
+ * a user in place of a stack trace.
+ *
+ * @module
+ */
+
+/** A one-line description of `error`. */
+export function describeError(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionReset) return "connection reset";
+  if (error instanceof Deno.errors.BrokenPipe) return "connection broken";
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    return "connection refused";
+  }
+  if (error instanceof Deno.errors.ConnectionAborted) {
+    return "connection aborted";
+  }
+  if (error instanceof Deno.errors.TimedOut) return "timed out";
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0];
+}
