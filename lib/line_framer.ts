@@ -33,8 +33,8 @@ export interface LineFramerOptions {
  * Incremental line splitter. Feed it chunks with {@linkcode LineFramer.push};
  * it hands back every line the chunk completes.
  *
- * The lines it returns may be views into the chunk or into the framer's own
- * buffer: they are valid until the next call to `push`.
+ * The lines it returns may be views into the chunk: they are valid as long
+ * as the caller leaves the chunk's bytes alone.
  */
 export class LineFramer {
   readonly #max: number;
@@ -116,9 +116,9 @@ export class LineFramer {
         this.#partial = grown;
       }
       this.#partial.set(tail, length - tail.length);
-      line = this.#partial.subarray(0, length);
-      // The view stays valid until the next push; a long line's buffer is
-      // not kept for the rest of the connection.
+      // A copy: the rest of this chunk may start the next line in #partial.
+      line = this.#partial.slice(0, length);
+      // A long line's buffer is not kept for the rest of the connection.
       if (this.#partial.length > KEPT_BUFFER_BYTES) {
         this.#partial = new Uint8Array(0);
       }
