@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import {
+  CONNECT_TIMEOUT_MS,
   IS_EXTERNAL,
   passwordOf,
   REPLY_TIMEOUT_MS,
@@ -207,6 +208,67 @@ Deno.test("decision 3: /port to a port nobody listens on gets 202", async () => 
     const jacky = await target.login("jacky");
     await jacky.request(`/port ${closedPort()}`, Status.BUILD_FAILED);
   });
+});
+
+/**
+ * A listener whose accept queue is full: the kernel drops further SYNs, so a
+ * connect to it hangs instead of being refused.
+ */
+async function stalledListener(): Promise<{ port: number; close(): void }> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const queued: Deno.Conn[] = [];
+  const close = () => {
+    for (const conn of queued) conn.close();
+    listener.close();
+  };
+  try {
+    for (;;) {
+      const signal = AbortSignal.timeout(200);
+      try {
+        queued.push(
+          await Deno.connect({
+            hostname: "127.0.0.1",
+            port: listener.addr.port,
+            signal,
+          }),
+        );
+      } catch (error) {
+        if (signal.aborted) break;
+        throw error;
+      }
+      assert.ok(queued.length < 10_000, "the accept queue never filled");
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return { port: listener.addr.port, close };
+}
+
+Deno.test({
+  name:
+    "decision 3: /port to a port that never answers gets 202 after the connect timeout" +
+    " [in-process only: short connect timeout]",
+  ignore: IS_EXTERNAL,
+  fn: async () => {
+    const stalled = await stalledListener();
+    try {
+      await withTarget(async (target) => {
+        const jacky = await target.login("jacky");
+        const started = performance.now();
+        await jacky.request(`/port ${stalled.port}`, Status.BUILD_FAILED);
+        const took = performance.now() - started;
+        assert.ok(
+          took >= CONNECT_TIMEOUT_MS * 0.9,
+          `202 after ${took} ms, before the ${CONNECT_TIMEOUT_MS} ms timeout`,
+        );
+        // The session goes on without Lb.
+        await jacky.request("/list", "301 jacky");
+      });
+    } finally {
+      stalled.close();
+    }
+  },
 });
 
 Deno.test("decision 3: /port with a non-numeric or out-of-range port gets 401; the session goes on", async () => {
