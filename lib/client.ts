@@ -175,7 +175,7 @@ class ClientSession {
   async close(): Promise<void> {
     this.#la.close();
     this.#lb?.close();
-    this.#lbListener?.close();
+    this.#closeLbListener();
     this.#input.return?.().catch(() => {});
     await Promise.all(this.#tasks);
   }
@@ -210,19 +210,20 @@ class ClientSession {
     const accepted = listener.accept();
     accepted.catch(() => {});
     const reply = await this.#command(formatPort(listener.addr.port));
-    if (reply !== BUILD_SUCCESSFUL) {
-      listener.close();
-      return false;
-    }
+    if (reply !== BUILD_SUCCESSFUL) return false;
     // The server connected before it answered, so the connection is queued.
     const conn = await this.#unlessLost(accepted);
-    listener.close();
-    this.#lbListener = undefined;
+    this.#closeLbListener();
     this.#lb = new LineConnection(conn, {
       maxLineBytes: MAX_RECEIVED_LINE_BYTES,
     });
     this.#tasks.push(this.#readLb(this.#lb));
     return true;
+  }
+
+  #closeLbListener(): void {
+    this.#lbListener?.close();
+    this.#lbListener = undefined;
   }
 
   /** Sends one line on La and returns the server's reply, shown. */
