@@ -1,74 +1,12 @@
 /**
  * The handout's Appendix replayed byte-exact, checked from all three users'
  * points of view: every line on the link the Appendix shows, in its order.
- *
- * The transcripts below are the Appendix's text, with one change: its
- * "303 Message delivery success" (at 01:02) is a typo for "successful".
  */
 
 import assert from "node:assert/strict";
 import { withTarget } from "./support/target.ts";
 import { Status, type WirePeer } from "./support/wire_peer.ts";
-
-const JACKY = String.raw`
-00:00 CLIENT(a): /login jacky 12345\n
-00:01 SERVER(a): 101 Authentication successful\n
-00:10 CLIENT(a): /port 30232\n
-00:11 SERVER(a): 201 Build connection successful\n
-00:20 CLIENT(a): /list\n
-00:21 SERVER(a): 301 jacky bob michael\n
-00:30 CLIENT(a): /to bob Hello! Nice to meet you!\n (00:31 Bob)
-00:32 SERVER(a): 303 Message delivery successful\n
-00:40 CLIENT(a): /to michael Hi, Michael!\n (00:41 Michael)
-00:42 SERVER(a): 303 Message delivery successful\n
-00:50 SERVER(b): /from michael Hi, Jacky!\n (00:49 Michael)
-00:51 CLIENT(b): 302 Message receipt successful\n
-01:00 CLIENT(a): /toall How about meeting at 3pm today?\n (01:01 Bob Michael)
-01:02 SERVER(a): 303 Message delivery successful\n
-01:10 SERVER(b): /from bob Jacky, nice to meet you too!\n (01:09 Bob)
-01:11 CLIENT(b): 302 Message receipt successful\n
-01:30 SERVER(b): /broadcastfrom bob OK.\n (01:29 Bob)
-01:31 CLIENT(b): 302 Message receipt successful\n
-01:40 SERVER(b): /broadcastfrom michael No problem.\n (01:39 Michael)
-01:41 CLIENT(b): 302 Message receipt successful\n
-01:50 CLIENT(a): /exit\n
-01:51 SERVER(a): 310 Bye bye\n
-`;
-
-const BOB = String.raw`
-00:31 SERVER(b): /from jacky Hello! Nice to meet you!\n (00:30 Jacky)
-00:32 CLIENT(b): 302 Message receipt successful\n
-01:01 SERVER(b): /broadcastfrom jacky How about meeting at 3pm today?\n (01:00 Jacky)
-01:02 CLIENT(b): 302 Message receipt successful\n
-01:09 CLIENT(a): /to jacky Jacky, nice to meet you too!\n (01:10 Jacky)
-01:11 SERVER(a): 303 Message delivery successful\n
-01:29 CLIENT(a): /toall OK.\n (01:30 Jacky Michael)
-01:31 SERVER(a): 303 Message delivery successful\n
-01:40 SERVER(b): /broadcastfrom michael No problem.\n (01:39 Michael)
-01:41 CLIENT(b): 302 Message receipt successful\n
-`;
-
-const MICHAEL = String.raw`
-00:41 SERVER(b): /from jacky Hi, Michael!\n (00:40 Jacky)
-00:42 CLIENT(b): 302 Message receipt successful\n
-00:49 CLIENT(a): /to jacky Hi, Jacky!\n (00:50 Jacky)
-00:51 SERVER(a): 303 Message delivery successful\n
-01:01 SERVER(b): /broadcastfrom jacky How about meeting at 3pm today?\n (01:00 Jacky)
-01:02 CLIENT(b): 302 Message receipt successful\n
-01:30 SERVER(b): /broadcastfrom bob OK.\n (01:29 Bob)
-01:31 CLIENT(b): 302 Message receipt successful\n
-01:39 CLIENT(a): /toall No problem.\n (01:40 Jacky Bob)
-01:41 SERVER(a): 303 Message delivery successful\n
-`;
-
-/** The Appendix lines as `CLIENT(a): /list` entries, time and notes dropped. */
-function transcript(text: string): string[] {
-  return text.trim().split("\n").map((line) => {
-    const match = line.match(/^\d\d:\d\d ((?:CLIENT|SERVER)\([ab]\): .*)\\n/);
-    assert.ok(match, `bad Appendix line: ${line}`);
-    return match[1];
-  });
-}
+import { BOB, JACKY, MICHAEL, transcript } from "./fixtures/appendix.ts";
 
 /** Asserts nothing is waiting unread on any link of the peers. */
 function assertDrained(...peers: WirePeer[]): void {
