@@ -2,34 +2,47 @@
  * The instant-messaging server.
  *
  * ```sh
- * deno run --allow-net --allow-read server.ts <port> <users file>
+ * deno run --allow-net --allow-read server.ts [options] <port> <users file>
  * ```
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { EXIT_FAILURE, EXIT_USAGE, parsePort, UsageError } from "./lib/cli.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  parseCount,
+  parsePort,
+  parseSeconds,
+  UsageError,
+} from "./lib/cli.ts";
 import { describeError } from "./lib/errors.ts";
 import { startServer } from "./lib/server.ts";
+import { formatLogEvent, type LogFormat } from "./lib/server_log.ts";
+import { formatTrace } from "./lib/trace.ts";
 import { loadUsers, UsersFileError } from "./lib/users_file.ts";
 
-const USAGE = "usage: server.ts <port> <users file>";
+const USAGE = `usage: server.ts [options] <port> <users file>
+options:
+  --reply-timeout=SECONDS    time a receiver has to answer on Lb (default 10)
+  --connect-timeout=SECONDS  time allowed to connect Lb (default 5)
+  --login-timeout=SECONDS    time a new connection has to log in (default 30)
+  --max-line=BYTES           longest accepted line (default 65536)
+  --max-connections=N        most client connections at once (default 10000)
+  --quiet                    log errors only
+  --log-format=text|json     log line format (default text)
+  --trace                    print every line on every link to stderr`;
 
 async function main(args: string[]): Promise<number> {
-  let port: number;
-  let usersPath: string;
+  let parsed;
   try {
-    const { positionals } = parseArgs({ args, allowPositionals: true });
-    if (positionals.length !== 2) {
-      throw new UsageError("expected a port and a users file");
-    }
-    port = parsePort(positionals[0], { allowZero: true });
-    usersPath = positionals[1];
+    parsed = parseCommandLine(args);
   } catch (error) {
     console.error(`error: ${describeError(error)}\n${USAGE}`);
     return EXIT_USAGE;
   }
+  const { port, usersPath, logFormat, trace, ...options } = parsed;
 
   let users: Map<string, string>;
   try {
@@ -40,9 +53,22 @@ async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
 
+  const startedAt = performance.now();
   let server;
   try {
-    server = startServer(users, { port, log: logEvent });
+    server = startServer(users, {
+      ...options,
+      port,
+      log: (event) => console.error(formatLogEvent(event, logFormat)),
+      trace: trace
+        ? (event) =>
+          console.error(
+            `${event.user} ${
+              formatTrace((performance.now() - startedAt) / 1000, event)
+            }`,
+          )
+        : undefined,
+    });
   } catch (error) {
     console.error(
       `error: cannot listen on port ${port}: ${describeListenError(error)}`,
@@ -61,8 +87,46 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-function logEvent(line: string): void {
-  console.error(`${new Date().toISOString()} ${line}`);
+function parseCommandLine(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      "reply-timeout": { type: "string" },
+      "connect-timeout": { type: "string" },
+      "login-timeout": { type: "string" },
+      "max-line": { type: "string" },
+      "max-connections": { type: "string" },
+      "quiet": { type: "boolean", default: false },
+      "log-format": { type: "string", default: "text" },
+      "trace": { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length !== 2) {
+    throw new UsageError("expected a port and a users file");
+  }
+  const logFormat = values["log-format"];
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new UsageError(
+      `--log-format must be text or json, not "${logFormat}"`,
+    );
+  }
+  const seconds = (name: string, text: string | undefined) =>
+    text === undefined ? undefined : parseSeconds(text, { name }) * 1000;
+  const count = (name: string, text: string | undefined) =>
+    text === undefined ? undefined : parseCount(text, { name });
+  return {
+    port: parsePort(positionals[0], { allowZero: true }),
+    usersPath: positionals[1],
+    replyTimeoutMs: seconds("--reply-timeout", values["reply-timeout"]),
+    connectTimeoutMs: seconds("--connect-timeout", values["connect-timeout"]),
+    loginTimeoutMs: seconds("--login-timeout", values["login-timeout"]),
+    maxLineBytes: count("--max-line", values["max-line"]),
+    maxConnections: count("--max-connections", values["max-connections"]),
+    logLevel: values.quiet ? "error" as const : "info" as const,
+    logFormat: logFormat as LogFormat,
+    trace: values.trace,
+  };
 }
 
 function describeListenError(error: unknown): string {

@@ -44,3 +44,42 @@ export function parsePort(
   }
   return Number(text);
 }
+
+/** Options for {@linkcode parseSeconds} and {@linkcode parseCount}. */
+export interface ParseOptionOptions {
+  /** The option's name, for the error message. */
+  name: string;
+}
+
+/**
+ * Reads a positive duration in seconds, such as `10` or `0.5`.
+ *
+ * @throws {UsageError} if `text` is not a positive number.
+ */
+export function parseSeconds(
+  text: string,
+  options: ParseOptionOptions,
+): number {
+  const seconds = Number(text);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || !(seconds > 0)) {
+    throw new UsageError(
+      `${options.name} must be a positive number of seconds, not "${text}"`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * Reads a positive whole number.
+ *
+ * @throws {UsageError} if `text` is not a whole number of at least 1.
+ */
+export function parseCount(text: string, options: ParseOptionOptions): number {
+  const count = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(count) || count < 1) {
+    throw new UsageError(
+      `${options.name} must be a whole number of at least 1, not "${text}"`,
+    );
+  }
+  return count;
+}

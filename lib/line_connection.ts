@@ -13,6 +13,11 @@ import {
 
 const encoder = new TextEncoder();
 
+/** The bytes of `line` with its terminating `\n`, ready to write. */
+export function encodeLine(line: string): Uint8Array {
+  return encoder.encode(line + "\n");
+}
+
 /**
  * Lines over a `Deno.TcpConn`. Reads go through a {@linkcode LineReader};
  * `writeLine` appends the `\n` and writes the whole line. Callers keep to one
@@ -65,9 +70,13 @@ export class LineConnection {
   }
 
   /** Writes `line` and its `\n`, all of it, or throws. */
-  async writeLine(line: string): Promise<void> {
-    const bytes = encoder.encode(line + "\n");
-    let written = 0;
+  writeLine(line: string): Promise<void> {
+    return this.write(encodeLine(line));
+  }
+
+  /** Writes bytes already framed by {@linkcode encodeLine}, or throws. */
+  async write(bytes: Uint8Array): Promise<void> {
+    let written = await this.conn.write(bytes);
     while (written < bytes.length) {
       written += await this.conn.write(bytes.subarray(written));
     }

@@ -7,14 +7,20 @@
  * the receiver's {@linkcode AsyncLock}, writes the chat line, waits for the
  * receiver's `302`, and releases.
  *
+ * Every wait is bounded: a receiver's reply, a reply written to a client that
+ * does not read, the connection back for Lb, and a login, each by its own
+ * timeout. Timeouts of one kind share a single timer ({@linkcode TimeoutQueue}).
+ *
  * @module
  */
 
 import { setTimeout as delay } from "node:timers/promises";
 import { AsyncLock } from "./async_lock.ts";
+import { verifyPassword } from "./credentials.ts";
 import { describeError } from "./errors.ts";
-import { LineConnection } from "./line_connection.ts";
+import { encodeLine, LineConnection } from "./line_connection.ts";
 import { DEFAULT_MAX_LINE_BYTES, type LineResult } from "./line_reader.ts";
+import { LoginThrottle, type LoginThrottleOptions } from "./login_throttle.ts";
 import {
   AUTH_FAILED,
   AUTH_SUCCESSFUL,
@@ -31,6 +37,8 @@ import {
   RECEIPT_SUCCESSFUL,
   UNRECOGNIZED,
 } from "./protocol.ts";
+import type { LogEvent, LogLevel } from "./server_log.ts";
+import { type TimeoutEntry, TimeoutQueue } from "./timeout_queue.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -38,14 +46,39 @@ export interface ServerOptions {
   hostname?: string;
   /** Port to listen on; `0` (the default) picks a free one. */
   port?: number;
-  /** How long a receiver has to answer a chat line on Lb. Default 10 s. */
+  /**
+   * How long a receiver has to answer a chat line on Lb, and a client to
+   * take a reply written to it on La. Default 10 s.
+   */
   replyTimeoutMs?: number;
   /** How long connecting link Lb may take. Default 5 s. */
   connectTimeoutMs?: number;
+  /** How long a new connection has to log in. Default 30 s. */
+  loginTimeoutMs?: number;
   /** Longest accepted line in bytes, terminator excluded. Default 65,536. */
   maxLineBytes?: number;
-  /** Receives one line per event (connections, logins, failures). */
-  log?: (line: string) => void;
+  /** Most client connections at once; more are closed. Default 10,000. */
+  maxConnections?: number;
+  /** Delays for repeated failed logins, or `false` for none. */
+  loginThrottle?: LoginThrottleOptions | false;
+  /** Receives events at `logLevel` and above. */
+  log?: (event: LogEvent) => void;
+  /** The least important events logged. Default `info`: all of them. */
+  logLevel?: LogLevel;
+  /** Told of every line crossing La or Lb. */
+  trace?: (event: ServerTraceEvent) => void;
+}
+
+/** One line crossing a link, seen from the server. */
+export interface ServerTraceEvent {
+  /** The user, or the client's address before login. */
+  user: string;
+  /** The link: `a` carries commands and replies, `b` chat. */
+  link: "a" | "b";
+  /** Who sent the line. */
+  from: "CLIENT" | "SERVER";
+  /** The line, without its `\n`; a line that could not be read is `�`. */
+  line: string;
 }
 
 /** A read-only snapshot of what the server holds. */
@@ -56,36 +89,74 @@ export interface ServerStats {
   online: number;
   /** Open Lb links. */
   lbLinks: number;
+  /** Lb locks held by a sender. */
+  locksHeld: number;
+  /** Senders waiting for an Lb lock. */
+  lockWaiters: number;
+  /** Chat lines waiting for their receipt. */
+  pendingReplies: number;
+  /** Timeouts and delays running. */
+  timers: number;
+  /** Connections refused because of the connection limit, in total. */
+  refusedConnections: number;
 }
 
 /** Default time a receiver has to answer on Lb, in milliseconds. */
 export const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
 /** Default time allowed to connect link Lb, in milliseconds. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Default time a new connection has to log in, in milliseconds. */
+export const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
+/** Default limit on client connections at once. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 // Lines a client may send ahead of the server's replies before the server
 // stops reading its La for a while.
 const MAX_PIPELINED_LINES = 16;
 const ACCEPT_RETRY_MS = 100;
+const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
 const TIMED_OUT: unique symbol = Symbol("timed out");
 type Reply = LineResult | null | typeof TIMED_OUT;
 
+// Replies that never change, encoded once.
+const ENCODED = new Map<string, Uint8Array>(
+  [
+    AUTH_SUCCESSFUL,
+    AUTH_FAILED,
+    BUILD_SUCCESSFUL,
+    BUILD_FAILED,
+    DELIVERY_SUCCESSFUL,
+    DELIVERY_FAILED,
+    BYE,
+    UNRECOGNIZED,
+  ].map((line) => [line, encodeLine(line)]),
+);
+
+/**
+ * Where a session stands: `connected` until login, `online` once on the
+ * list, `leaving` after `/exit` until the goodbye is sent, `gone` after.
+ */
+type SessionState = "connected" | "online" | "leaving" | "gone";
+
 /** One client: its La link, and once logged in, its name and Lb link. */
 class Session {
   readonly la: LineConnection;
+  readonly address: string;
   readonly peer: string;
   readonly lbLock = new AsyncLock();
+  state: SessionState = "connected";
   name: string | undefined;
   lb: LineConnection | undefined;
   portRequested = false;
-  loggedOut = false;
+  loginTimeout: TimeoutEntry | undefined;
   /** Settles the exchange in flight on Lb, if one is. */
   awaitingReply: ((reply: Reply) => void) | undefined;
 
   constructor(la: LineConnection) {
     this.la = la;
     const { hostname, port } = la.remoteAddr;
+    this.address = hostname;
     this.peer = `${hostname}:${port}`;
   }
 
@@ -101,15 +172,28 @@ class Session {
 export class ChatServer implements AsyncDisposable {
   readonly #users: ReadonlyMap<string, string>;
   readonly #listener: Deno.TcpListener;
-  readonly #replyTimeoutMs: number;
-  readonly #connectTimeoutMs: number;
   readonly #maxLineBytes: number;
-  readonly #log: (line: string) => void;
+  readonly #maxConnections: number;
+  readonly #replies: TimeoutQueue;
+  readonly #writes: TimeoutQueue;
+  readonly #logins: TimeoutQueue;
+  readonly #connects: TimeoutQueue;
+  readonly #throttle: LoginThrottle | undefined;
+  readonly #log: ((event: LogEvent) => void) | undefined;
+  readonly #info: boolean;
+  readonly #trace: ((event: ServerTraceEvent) => void) | undefined;
+  // Checked when a user name is unknown, so that answering takes as long as
+  // for a known one.
+  readonly #decoyPassword: string;
   /** Users online, in the order they logged in. */
   readonly #online = new Map<string, Session>();
   readonly #sessions = new Set<Session>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #shutdown = new AbortController();
+  #throttled = 0;
+  #refused = 0;
+  #refusedUnlogged = 0;
+  #lastRefusalLog = -Infinity;
   #closing: Promise<void> | undefined;
 
   /**
@@ -118,11 +202,26 @@ export class ChatServer implements AsyncDisposable {
    */
   constructor(users: ReadonlyMap<string, string>, options: ServerOptions = {}) {
     this.#users = users;
-    this.#replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
-    this.#connectTimeoutMs = options.connectTimeoutMs ??
-      DEFAULT_CONNECT_TIMEOUT_MS;
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.#log = options.log ?? (() => {});
+    this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
+    this.#replies = new TimeoutQueue(replyTimeoutMs);
+    this.#writes = new TimeoutQueue(replyTimeoutMs);
+    this.#logins = new TimeoutQueue(
+      options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
+    );
+    this.#connects = new TimeoutQueue(
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    );
+    this.#throttle = options.loginThrottle === false
+      ? undefined
+      : new LoginThrottle(options.loginThrottle);
+    this.#log = options.log;
+    this.#info = this.#log !== undefined &&
+      (options.logLevel ?? "info") === "info";
+    this.#trace = options.trace;
+    this.#decoyPassword =
+      [...users.values()].find((stored) => stored.startsWith("scrypt$")) ?? "";
     this.#listener = Deno.listen({
       hostname: options.hostname ?? "0.0.0.0",
       port: options.port ?? 0,
@@ -143,13 +242,23 @@ export class ChatServer implements AsyncDisposable {
   /** Counts of what the server holds right now. */
   stats(): ServerStats {
     let lbLinks = 0;
+    let locksHeld = 0;
+    let lockWaiters = 0;
     for (const session of this.#sessions) {
       if (session.lb !== undefined && !session.lb.closed) lbLinks++;
+      if (session.lbLock.locked) locksHeld++;
+      lockWaiters += session.lbLock.waiting;
     }
     return {
       connections: this.#sessions.size,
       online: this.#online.size,
       lbLinks,
+      locksHeld,
+      lockWaiters,
+      pendingReplies: this.#replies.size,
+      timers: this.#replies.size + this.#writes.size + this.#logins.size +
+        this.#connects.size + this.#throttled,
+      refusedConnections: this.#refused,
     };
   }
 
@@ -174,13 +283,27 @@ export class ChatServer implements AsyncDisposable {
       this.#drop(session, "server shutting down");
     }
     while (this.#tasks.size > 0) await Promise.all(this.#tasks);
+    for (
+      const queue of [this.#replies, this.#writes, this.#logins, this.#connects]
+    ) {
+      queue.close();
+    }
   }
 
   #track(task: Promise<void>): void {
     const tracked = task
-      .catch((error) => this.#log(`internal error: ${describeError(error)}`))
+      .catch((error) => this.#internalError(error))
       .finally(() => this.#tasks.delete(tracked));
     this.#tasks.add(tracked);
+  }
+
+  #internalError(error: unknown): void {
+    this.#emit({
+      level: "error",
+      event: "internal-error",
+      message: `internal error: ${describeError(error)}`,
+      cause: describeError(error),
+    });
   }
 
   async #acceptClients(): Promise<void> {
@@ -190,7 +313,12 @@ export class ChatServer implements AsyncDisposable {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#shutdown.signal.aborted) return;
-        this.#log(`accept failed: ${describeError(error)}`);
+        this.#emit({
+          level: "error",
+          event: "accept-failed",
+          message: `accept failed: ${describeError(error)}`,
+          cause: describeError(error),
+        });
         if (error instanceof Deno.errors.BadResource) return;
         // Out of file descriptors, say: give closing connections a moment.
         await delay(ACCEPT_RETRY_MS, undefined, {
@@ -198,8 +326,30 @@ export class ChatServer implements AsyncDisposable {
         }).catch(() => {});
         continue;
       }
+      if (this.#sessions.size >= this.#maxConnections) {
+        conn.close();
+        this.#refuseConnection();
+        continue;
+      }
       this.#track(this.#serveClient(conn));
     }
+  }
+
+  /** Counts a refused connection; logs at most one line a second. */
+  #refuseConnection(): void {
+    this.#refused++;
+    this.#refusedUnlogged++;
+    const now = performance.now();
+    if (now - this.#lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) return;
+    this.#emit({
+      level: "error",
+      event: "connection-refused",
+      message:
+        `refused ${this.#refusedUnlogged} connection(s): limit of ${this.#maxConnections} reached`,
+      cause: "connection limit",
+    });
+    this.#refusedUnlogged = 0;
+    this.#lastRefusalLog = now;
   }
 
   /** Reads La for as long as it is open; lines are handled in order. */
@@ -207,7 +357,15 @@ export class ChatServer implements AsyncDisposable {
     const la = new LineConnection(conn, { maxLineBytes: this.#maxLineBytes });
     const session = new Session(la);
     this.#sessions.add(session);
-    this.#log(`${session.peer}: connected`);
+    session.loginTimeout = this.#logins.add(() =>
+      this.#drop(session, `no login within ${this.#logins.delayMs} ms`)
+    );
+    this.#emit({
+      level: "info",
+      event: "connected",
+      message: `${session.peer} connected`,
+      peer: session.peer,
+    });
     let handled: Promise<void> = Promise.resolve();
     let queued = 0;
     let cause = "disconnected";
@@ -215,12 +373,11 @@ export class ChatServer implements AsyncDisposable {
       for (;;) {
         const line = await la.readLine();
         if (line === null) break;
+        this.#traceLine(session, "a", "CLIENT", line);
         queued++;
         handled = handled
           .then(() => this.#handleLine(session, line))
-          .catch((error) =>
-            this.#log(`internal error: ${describeError(error)}`)
-          )
+          .catch((error) => this.#internalError(error))
           .finally(() => queued--);
         if (queued >= MAX_PIPELINED_LINES) await handled;
       }
@@ -232,6 +389,7 @@ export class ChatServer implements AsyncDisposable {
     this.#logout(session, cause);
     await handled;
     la.close();
+    session.loginTimeout.cancel();
     this.#sessions.delete(session);
   }
 
@@ -242,9 +400,9 @@ export class ChatServer implements AsyncDisposable {
     let reply: string;
     if (session.name === undefined) {
       reply = command.kind === "login"
-        ? this.#login(session, command.user, command.password)
+        ? await this.#login(session, command.user, command.password)
         : command.kind === "bad-login"
-        ? this.#refuseLogin(session, "malformed /login")
+        ? await this.#refuseLogin(session, "malformed /login")
         : UNRECOGNIZED;
     } else {
       switch (command.kind) {
@@ -270,31 +428,73 @@ export class ChatServer implements AsyncDisposable {
     await this.#reply(session, reply);
   }
 
+  /** Writes a reply on La; a client that does not take it is dropped. */
   async #reply(session: Session, line: string): Promise<void> {
+    this.#traceLine(session, "a", "SERVER", line);
+    const stalled = this.#writes.add(() =>
+      this.#drop(session, "stopped reading its replies")
+    );
     try {
-      await session.la.writeLine(line);
-    } catch (error) {
+      await session.la.write(ENCODED.get(line) ?? encodeLine(line));
+    } catch {
       // The read loop sees the broken link and logs the user out.
-      this.#log(`${session.label}: reply not sent: ${describeError(error)}`);
+    } finally {
+      stalled.cancel();
     }
   }
 
-  #login(session: Session, user: string, password: string): string {
-    if (this.#users.get(user) !== password) {
-      return this.#refuseLogin(session, `wrong user name or password`);
+  async #login(
+    session: Session,
+    user: string,
+    password: string,
+  ): Promise<string> {
+    const stored = this.#users.get(user);
+    const valid = await verifyPassword(stored ?? this.#decoyPassword, password);
+    if (stored === undefined || !valid) {
+      return await this.#refuseLogin(session, "wrong user name or password");
     }
     if (this.#online.has(user)) {
-      return this.#refuseLogin(session, `${user} is already online`);
+      return await this.#refuseLogin(session, `${user} is already online`);
     }
-    if (session.loggedOut) return AUTH_FAILED;
+    if (session.state !== "connected") return AUTH_FAILED;
     session.name = user;
+    session.state = "online";
+    session.loginTimeout?.cancel();
     this.#online.set(user, session);
-    this.#log(`${session.peer}: logged in as ${user}`);
+    this.#throttle?.success(session.address);
+    this.#emit({
+      level: "info",
+      event: "login",
+      message: `${session.peer} logged in as ${user}`,
+      user,
+      peer: session.peer,
+    });
     return AUTH_SUCCESSFUL;
   }
 
-  #refuseLogin(session: Session, why: string): string {
-    this.#log(`${session.peer}: login failed: ${why}`);
+  /** Answers `102`, after a delay once an address keeps failing. */
+  async #refuseLogin(session: Session, why: string): Promise<string> {
+    const wait = this.#throttle?.failure(session.address) ?? 0;
+    this.#emit({
+      level: "info",
+      event: "login-failed",
+      message: `${session.peer} login failed: ${why}${
+        wait > 0 ? ` (answer delayed ${wait} ms)` : ""
+      }`,
+      peer: session.peer,
+      cause: why,
+      ms: wait,
+    });
+    if (wait > 0) {
+      this.#throttled++;
+      try {
+        await delay(wait, undefined, { signal: this.#shutdown.signal });
+      } catch {
+        // Shutting down: the answer no longer matters.
+      } finally {
+        this.#throttled--;
+      }
+    }
     return AUTH_FAILED;
   }
 
@@ -311,10 +511,10 @@ export class ChatServer implements AsyncDisposable {
   async #connectLb(session: Session, port: number): Promise<string> {
     if (session.portRequested) return UNRECOGNIZED;
     session.portRequested = true;
-    if (session.loggedOut) return BUILD_FAILED;
-    const { hostname } = session.la.remoteAddr;
+    if (session.state !== "online") return BUILD_FAILED;
+    const hostname = session.address;
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.#connectTimeoutMs);
+    const timeout = this.#connects.add(() => deadline.abort());
     let conn: Deno.TcpConn;
     try {
       conn = await Deno.connect({
@@ -324,21 +524,34 @@ export class ChatServer implements AsyncDisposable {
       });
     } catch (error) {
       const why = deadline.signal.aborted
-        ? `no connection within ${this.#connectTimeoutMs} ms`
+        ? `no connection within ${this.#connects.delayMs} ms`
         : describeError(error);
-      this.#log(`${session.label}: Lb to ${hostname}:${port} failed: ${why}`);
+      this.#emit({
+        level: "error",
+        event: "lb-failed",
+        message: `${session.label}: Lb to ${hostname}:${port} failed: ${why}`,
+        user: session.name,
+        peer: session.peer,
+        cause: why,
+      });
       return BUILD_FAILED;
     } finally {
-      clearTimeout(timer);
+      timeout.cancel();
     }
-    if (session.loggedOut) {
+    if (session.state !== "online") {
       conn.close();
       return BUILD_FAILED;
     }
     const lb = new LineConnection(conn, { maxLineBytes: this.#maxLineBytes });
     session.lb = lb;
     this.#track(this.#watchLb(session, lb));
-    this.#log(`${session.label}: Lb connected to ${hostname}:${port}`);
+    this.#emit({
+      level: "info",
+      event: "lb",
+      message: `${session.label}: Lb connected to ${hostname}:${port}`,
+      user: session.name,
+      peer: session.peer,
+    });
     return BUILD_SUCCESSFUL;
   }
 
@@ -349,6 +562,7 @@ export class ChatServer implements AsyncDisposable {
       for (;;) {
         const line = await lb.readLine();
         if (line === null) break;
+        this.#traceLine(session, "b", "CLIENT", line);
         const settle = session.awaitingReply;
         session.awaitingReply = undefined;
         // A line nobody waits for answers nothing: it is dropped.
@@ -367,14 +581,22 @@ export class ChatServer implements AsyncDisposable {
   ): Promise<string> {
     const receiver = this.#online.get(target);
     if (receiver === undefined || receiver.lb === undefined) {
-      this.#log(`${sender.label}: /to ${target}: not online with Lb`);
+      this.#emit({
+        level: "error",
+        event: "delivery-failed",
+        message: `${sender.label} -> ${target}: not online with Lb`,
+        user: sender.label,
+        to: target,
+        cause: "not online with Lb",
+      });
       return DELIVERY_FAILED;
     }
-    const delivered = await this.#deliver(receiver, {
+    const line = formatDelivery({
       kind: "from",
       sender: sender.label,
       content,
     });
+    const delivered = await this.#deliver(sender, receiver, line);
     return delivered ? DELIVERY_SUCCESSFUL : DELIVERY_FAILED;
   }
 
@@ -384,10 +606,12 @@ export class ChatServer implements AsyncDisposable {
       sender: sender.label,
       content,
     };
+    const line = formatDelivery(delivery);
+    const bytes = encodeLine(line);
     const deliveries: Promise<boolean>[] = [];
     for (const receiver of this.#online.values()) {
       if (receiver !== sender && receiver.lb !== undefined) {
-        deliveries.push(this.#deliver(receiver, delivery));
+        deliveries.push(this.#deliver(sender, receiver, line, bytes));
       }
     }
     const results = await Promise.all(deliveries);
@@ -398,42 +622,88 @@ export class ChatServer implements AsyncDisposable {
    * One exchange on the receiver's Lb, under its lock: the chat line out,
    * the receipt back. True only for a `302` within the reply timeout.
    */
-  async #deliver(receiver: Session, delivery: Delivery): Promise<boolean> {
+  async #deliver(
+    sender: Session,
+    receiver: Session,
+    line: string,
+    bytes: Uint8Array = encodeLine(line),
+  ): Promise<boolean> {
     using _held = await receiver.lbLock.acquire();
     const lb = receiver.lb;
-    if (receiver.loggedOut || lb === undefined) return false;
+    if (receiver.state !== "online" || lb === undefined) {
+      this.#deliveryFailed(sender, receiver, "receiver left", 0);
+      return false;
+    }
+    const started = performance.now();
     const reply = Promise.withResolvers<Reply>();
     receiver.awaitingReply = reply.resolve;
-    const timer = setTimeout(
-      () => reply.resolve(TIMED_OUT),
-      this.#replyTimeoutMs,
-    );
+    const timeout = this.#replies.add(() => reply.resolve(TIMED_OUT));
+    this.#traceLine(receiver, "b", "SERVER", line);
     // A write that fails settles the exchange at once; the Lb watcher will
     // see the broken link too.
-    lb.writeLine(formatDelivery(delivery)).catch(() => reply.resolve(null));
+    lb.write(bytes).catch(() => reply.resolve(null));
     const answer = await reply.promise;
-    clearTimeout(timer);
+    timeout.cancel();
     receiver.awaitingReply = undefined;
-    if (answer === RECEIPT_SUCCESSFUL) return true;
+    const ms = performance.now() - started;
+    if (answer === RECEIPT_SUCCESSFUL) {
+      // Built only when logged: this is the hot path.
+      if (this.#info) {
+        this.#emit({
+          level: "info",
+          event: "delivery",
+          message: `${sender.label} -> ${receiver.label}: delivered in ${
+            ms.toFixed(1)
+          } ms`,
+          user: sender.label,
+          to: receiver.label,
+          ms,
+        });
+      }
+      return true;
+    }
+    let why: string;
     if (answer === TIMED_OUT) {
-      this.#drop(receiver, `no reply on Lb within ${this.#replyTimeoutMs} ms`);
+      why = `no receipt within ${this.#replies.delayMs} ms`;
+      this.#drop(receiver, why);
     } else if (answer === null) {
+      why = "Lb broke";
       this.#drop(receiver, "Lb broke during a delivery");
     } else {
-      const shown = typeof answer === "string"
-        ? JSON.stringify(answer)
-        : "a bad line";
-      this.#log(`${receiver.label}: answered ${shown} instead of a receipt`);
+      why = typeof answer === "string"
+        ? `answered ${JSON.stringify(answer)} instead of a receipt`
+        : "answered an unreadable line";
     }
+    this.#deliveryFailed(sender, receiver, why, ms);
     return false;
   }
 
+  #deliveryFailed(
+    sender: Session,
+    receiver: Session,
+    why: string,
+    ms: number,
+  ): void {
+    this.#emit({
+      level: "error",
+      event: "delivery-failed",
+      message: `${sender.label} -> ${receiver.label}: ${why}`,
+      user: sender.label,
+      to: receiver.label,
+      cause: why,
+      ms,
+    });
+  }
+
   async #exit(session: Session): Promise<void> {
-    // Off the list first, so no new delivery starts; holding the Lb lock
-    // lets the exchange in flight finish and keeps later ones out until the
-    // session is gone. Then the goodbye, then both links close.
+    // Off the list first, so no new delivery starts; taking the Lb lock
+    // lets the exchange in flight finish, and `leaving` turns away senders
+    // still queued. Then the goodbye, then both links close.
     this.#unlist(session);
-    using _held = await session.lbLock.acquire();
+    {
+      using _held = await session.lbLock.acquire();
+      if (session.state === "online") session.state = "leaving";
+    }
     await this.#reply(session, BYE);
     this.#drop(session, "exit");
   }
@@ -448,14 +718,28 @@ export class ChatServer implements AsyncDisposable {
 
   /** Takes the user off the list and closes Lb; La is left to the caller. */
   #logout(session: Session, cause: string): void {
-    if (session.loggedOut) return;
-    session.loggedOut = true;
+    if (session.state === "gone") return;
+    const wasKnown = session.state !== "connected";
+    session.state = "gone";
     this.#unlist(session);
     session.lb?.close();
     const settle = session.awaitingReply;
     session.awaitingReply = undefined;
     settle?.(null);
-    this.#log(`${session.label}: logged out (${cause})`);
+    this.#emit({
+      level: cause === "exit" || !wasKnown ? "info" : "error",
+      event: "logout",
+      message: `${session.label} logged out: ${cause}`,
+      user: session.name,
+      peer: session.peer,
+      cause,
+    });
+  }
+
+  /** Logs `event` if its level is logged. */
+  #emit(event: LogEvent): void {
+    if (event.level === "info" && !this.#info) return;
+    this.#log?.(event);
   }
 
   /** Logs the user out and closes both links. */
@@ -463,11 +747,26 @@ export class ChatServer implements AsyncDisposable {
     this.#logout(session, cause);
     session.la.close();
   }
+
+  #traceLine(
+    session: Session,
+    link: "a" | "b",
+    from: "CLIENT" | "SERVER",
+    line: LineResult,
+  ): void {
+    if (this.#trace === undefined) return;
+    this.#trace({
+      user: session.label,
+      link,
+      from,
+      line: typeof line === "string" ? line : "\uFFFD",
+    });
+  }
 }
 
 /**
- * Starts a server for `users` (user name to password) and returns it once it
- * is listening.
+ * Starts a server for `users` (user name to stored password) and returns it
+ * once it is listening.
  *
  * @example
  * ```ts ignore

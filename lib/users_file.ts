@@ -3,10 +3,13 @@
  *
  * Blank lines and lines starting with `#` are ignored; `\r\n` line ends are
  * accepted. Names and passwords contain no spaces (the handout's assumption),
- * so a line must hold exactly two words separated by spaces or tabs.
+ * so a line must hold exactly two words separated by spaces or tabs. The
+ * password may be stored as an scrypt hash (see `credentials.ts`).
  *
  * @module
  */
+
+import { checkStoredPassword } from "./credentials.ts";
 
 /** A problem with the users file, with a message fit to show a user. */
 export class UsersFileError extends Error {
@@ -24,9 +27,11 @@ export interface ParseUsersOptions {
 }
 
 /**
- * Parses the text of a users file into a map from user name to password.
+ * Parses the text of a users file into a map from user name to stored
+ * password (plain, or an scrypt hash).
  *
- * @throws {UsersFileError} on a malformed line or a repeated user name.
+ * @throws {UsersFileError} on a malformed line, a malformed hash or a
+ * repeated user name.
  */
 export function parseUsers(
   text: string,
@@ -48,6 +53,10 @@ export function parseUsers(
       );
     }
     const [name, password] = words;
+    const problem = checkStoredPassword(password);
+    if (problem !== undefined) {
+      throw new UsersFileError(`${where}: ${problem}`);
+    }
     if (users.has(name)) {
       throw new UsersFileError(`${where}: user "${name}" is listed twice`);
     }
