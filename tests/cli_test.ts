@@ -4,7 +4,14 @@
  */
 
 import assert from "node:assert/strict";
-import { EXIT_FAILURE, EXIT_USAGE, parsePort, UsageError } from "../lib/cli.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  parseCount,
+  parsePort,
+  parseSeconds,
+  UsageError,
+} from "../lib/cli.ts";
 
 /** Asserts that `parsePort(text, options)` throws a `UsageError`. */
 function assertRejected(text: string, options?: { allowZero?: boolean }) {
@@ -65,5 +72,32 @@ Deno.test("parsePort: out of range or not a whole number is a UsageError", () =>
   ) {
     assertRejected(text);
     assertRejected(text, { allowZero: true });
+  }
+});
+
+Deno.test("parseSeconds: positive decimals in seconds", () => {
+  assert.equal(parseSeconds("10", { name: "--reply-timeout" }), 10);
+  assert.equal(parseSeconds("0.25", { name: "--reply-timeout" }), 0.25);
+  for (const text of ["0", "0.0", "-1", "abc", "", "1e3", " 1", "Infinity"]) {
+    assert.throws(
+      () => parseSeconds(text, { name: "--reply-timeout" }),
+      (error) =>
+        error instanceof UsageError &&
+        error.message.includes("--reply-timeout"),
+      text,
+    );
+  }
+});
+
+Deno.test("parseCount: whole numbers of at least 1", () => {
+  assert.equal(parseCount("1", { name: "--max-line" }), 1);
+  assert.equal(parseCount("65536", { name: "--max-line" }), 65536);
+  for (const text of ["0", "-5", "1.5", "abc", "", "99999999999999999999"]) {
+    assert.throws(
+      () => parseCount(text, { name: "--max-line" }),
+      (error) =>
+        error instanceof UsageError && error.message.includes("--max-line"),
+      text,
+    );
   }
 });
