@@ -46,6 +46,10 @@ export interface LineReaderOptions {
 }
 
 const DEFAULT_BUFFER_SIZE = 4096;
+// Whole lines are decoded in one call each, so decoders keep no state
+// between calls and one of each kind serves every reader.
+const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const LENIENT = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Pulls lines from a {@linkcode ByteSource}. Only complete lines are decoded,
@@ -75,10 +79,7 @@ export class LineReader {
     this.#framer = new LineFramer({
       maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     });
-    this.#decoder = new TextDecoder("utf-8", {
-      fatal: options.strictUtf8 ?? true,
-      ignoreBOM: true,
-    });
+    this.#decoder = options.strictUtf8 ?? true ? STRICT : LENIENT;
     this.#buffer = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER_SIZE);
     this.#acceptUnterminated = options.acceptUnterminated ?? false;
   }

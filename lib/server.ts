@@ -114,6 +114,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 // stops reading its La for a while.
 const MAX_PIPELINED_LINES = 16;
 const ACCEPT_RETRY_MS = 100;
+const LB_READ_BUFFER_BYTES = 256;
 const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
 const TIMED_OUT: unique symbol = Symbol("timed out");
@@ -542,7 +543,11 @@ export class ChatServer implements AsyncDisposable {
       conn.close();
       return BUILD_FAILED;
     }
-    const lb = new LineConnection(conn, { maxLineBytes: this.#maxLineBytes });
+    // Lb brings back only receipts: a small read buffer will do.
+    const lb = new LineConnection(conn, {
+      maxLineBytes: this.#maxLineBytes,
+      bufferSize: LB_READ_BUFFER_BYTES,
+    });
     session.lb = lb;
     this.#track(this.#watchLb(session, lb));
     this.#emit({
