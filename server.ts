@@ -20,7 +20,7 @@ import {
 import { describeError } from "./lib/errors.ts";
 import { startServer } from "./lib/server.ts";
 import { formatLogEvent, type LogFormat } from "./lib/server_log.ts";
-import { formatTrace } from "./lib/trace.ts";
+import { formatTrace, hidePassword } from "./lib/trace.ts";
 import { loadUsers, UsersFileError } from "./lib/users_file.ts";
 
 const USAGE = `usage: server.ts [options] <port> <users file>
@@ -64,7 +64,10 @@ async function main(args: string[]): Promise<number> {
         ? (event) =>
           console.error(
             `${event.user} ${
-              formatTrace((performance.now() - startedAt) / 1000, event)
+              formatTrace(
+                (performance.now() - startedAt) / 1000,
+                hidePassword(event),
+              )
             }`,
           )
         : undefined,
@@ -79,9 +82,16 @@ async function main(args: string[]): Promise<number> {
     `listening on ${server.hostname}:${server.port} with ${users.size} users`,
   );
 
+  let stopping = false;
   await new Promise<void>((resolve) => {
-    Deno.addSignalListener("SIGINT", resolve);
-    Deno.addSignalListener("SIGTERM", resolve);
+    const stop = () => {
+      // A second signal while closing means "now".
+      if (stopping) Deno.exit(EXIT_FAILURE);
+      stopping = true;
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
   });
   await server.close();
   return 0;

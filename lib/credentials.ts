@@ -19,6 +19,10 @@ const PREFIX = "scrypt$";
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 const DEFAULT_COST = 16_384;
+// Limits on a stored hash's parameters: a login must not be able to make
+// the server spend seconds or gigabytes.
+const MAX_COST = 1 << 20;
+const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 const PARAMS = /^N=(\d+),r=(\d+),p=(\d+)$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -69,8 +73,13 @@ export async function verifyPassword(
   if (!stored.startsWith(PREFIX)) return equalInConstantTime(stored, given);
   const hash = parseHash(stored);
   if (hash === undefined) return false;
-  const key = await derive(given, hash.salt, hash.options, hash.key.length);
-  return timingSafeEqual(key, hash.key);
+  try {
+    const key = await derive(given, hash.salt, hash.options, hash.key.length);
+    return timingSafeEqual(key, hash.key);
+  } catch {
+    // Parameters scrypt refuses to run (too much memory, say) match nothing.
+    return false;
+  }
 }
 
 function equalInConstantTime(a: string, b: string): boolean {
@@ -88,8 +97,13 @@ function parseHash(stored: string): ScryptHash | undefined {
     return undefined;
   }
   const [N, r, p] = match.slice(1).map(Number);
-  if (N < 2 || (N & (N - 1)) !== 0 || r < 1 || p < 1) return undefined;
-  const options = { N, r, p, maxmem: 256 * N * r + 1024 * 1024 };
+  if (
+    N < 2 || N > MAX_COST || (N & (N - 1)) !== 0 || r < 1 || r > 64 ||
+    p < 1 || p > 16 || 128 * N * r > MAX_MEMORY_BYTES
+  ) {
+    return undefined;
+  }
+  const options = { N, r, p, maxmem: MAX_MEMORY_BYTES + 1024 * 1024 };
   return {
     options,
     salt: Uint8Array.from(atob(salt), (c) => c.charCodeAt(0)),

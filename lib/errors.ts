@@ -16,6 +16,12 @@ export function describeError(error: unknown): string {
     return "connection aborted";
   }
   if (error instanceof Deno.errors.TimedOut) return "timed out";
+  if (
+    error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted
+  ) {
+    return "connection closed";
+  }
   const message = error instanceof Error ? error.message : String(error);
   return message.split("\n")[0];
 }

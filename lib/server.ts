@@ -117,6 +117,18 @@ const ACCEPT_RETRY_MS = 100;
 const LB_READ_BUFFER_BYTES = 256;
 const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
+// The answer to a command whose handling failed inside the server.
+const FAILURE_REPLIES: Record<Command["kind"], string | undefined> = {
+  "login": AUTH_FAILED,
+  "bad-login": AUTH_FAILED,
+  "port": BUILD_FAILED,
+  "list": UNRECOGNIZED,
+  "to": DELIVERY_FAILED,
+  "toall": DELIVERY_FAILED,
+  "exit": undefined,
+  "unrecognized": UNRECOGNIZED,
+};
+
 const TIMED_OUT: unique symbol = Symbol("timed out");
 type Reply = LineResult | null | typeof TIMED_OUT;
 
@@ -147,6 +159,8 @@ class Session {
   readonly peer: string;
   readonly lbLock = new AsyncLock();
   state: SessionState = "connected";
+  /** Aborted when the session ends, to stop what it has started. */
+  readonly ended = new AbortController();
   name: string | undefined;
   lb: LineConnection | undefined;
   portRequested = false;
@@ -327,6 +341,11 @@ export class ChatServer implements AsyncDisposable {
         }).catch(() => {});
         continue;
       }
+      if (this.#shutdown.signal.aborted) {
+        // Accepted in the same tick as close(): too late to be served.
+        conn.close();
+        return;
+      }
       if (this.#sessions.size >= this.#maxConnections) {
         conn.close();
         this.#refuseConnection();
@@ -398,35 +417,46 @@ export class ChatServer implements AsyncDisposable {
     const command: Command = typeof line === "string"
       ? parseCommand(line)
       : { kind: "unrecognized" };
-    let reply: string;
-    if (session.name === undefined) {
-      reply = command.kind === "login"
-        ? await this.#login(session, command.user, command.password)
-        : command.kind === "bad-login"
-        ? await this.#refuseLogin(session, "malformed /login")
-        : UNRECOGNIZED;
-    } else {
-      switch (command.kind) {
-        case "port":
-          reply = await this.#connectLb(session, command.port);
-          break;
-        case "list":
-          reply = formatList(this.#namesFor(session.name));
-          break;
-        case "to":
-          reply = await this.#sendTo(session, command.target, command.content);
-          break;
-        case "toall":
-          reply = await this.#sendToAll(session, command.content);
-          break;
-        case "exit":
-          await this.#exit(session);
-          return;
-        default:
-          reply = UNRECOGNIZED;
-      }
+    let reply: string | undefined;
+    try {
+      reply = await this.#answer(session, command);
+    } catch (error) {
+      // A fault of ours still gets the command its one, failed, answer.
+      this.#internalError(error);
+      reply = FAILURE_REPLIES[command.kind];
     }
-    await this.#reply(session, reply);
+    if (reply !== undefined) await this.#reply(session, reply);
+  }
+
+  /** Carries out a command; the reply, or `undefined` after `/exit`. */
+  async #answer(
+    session: Session,
+    command: Command,
+  ): Promise<string | undefined> {
+    if (session.name === undefined) {
+      if (command.kind === "login") {
+        return await this.#login(session, command.user, command.password);
+      }
+      if (command.kind === "bad-login") {
+        return await this.#refuseLogin(session, "malformed /login");
+      }
+      return UNRECOGNIZED;
+    }
+    switch (command.kind) {
+      case "port":
+        return await this.#connectLb(session, command.port);
+      case "list":
+        return formatList(this.#namesFor(session.name));
+      case "to":
+        return await this.#sendTo(session, command.target, command.content);
+      case "toall":
+        return await this.#sendToAll(session, command.content);
+      case "exit":
+        await this.#exit(session);
+        return undefined;
+      default:
+        return UNRECOGNIZED;
+    }
   }
 
   /** Writes a reply on La; a client that does not take it is dropped. */
@@ -521,7 +551,11 @@ export class ChatServer implements AsyncDisposable {
       conn = await Deno.connect({
         hostname,
         port,
-        signal: AbortSignal.any([deadline.signal, this.#shutdown.signal]),
+        signal: AbortSignal.any([
+          deadline.signal,
+          this.#shutdown.signal,
+          session.ended.signal,
+        ]),
       });
     } catch (error) {
       const why = deadline.signal.aborted
@@ -576,7 +610,8 @@ export class ChatServer implements AsyncDisposable {
     } catch (error) {
       cause = `Lb ${describeError(error)}`;
     }
-    this.#drop(session, cause);
+    // A session already over closes La itself, once its replies are out.
+    if (session.state !== "gone") this.#drop(session, cause);
   }
 
   async #sendTo(
@@ -584,6 +619,7 @@ export class ChatServer implements AsyncDisposable {
     target: string,
     content: string,
   ): Promise<string> {
+    if (sender.state !== "online") return DELIVERY_FAILED;
     const receiver = this.#online.get(target);
     if (receiver === undefined || receiver.lb === undefined) {
       this.#emit({
@@ -606,6 +642,8 @@ export class ChatServer implements AsyncDisposable {
   }
 
   async #sendToAll(sender: Session, content: string): Promise<string> {
+    // A user who has left sends nothing more.
+    if (sender.state !== "online") return DELIVERY_FAILED;
     const delivery: Delivery = {
       kind: "broadcastfrom",
       sender: sender.label,
@@ -726,6 +764,7 @@ export class ChatServer implements AsyncDisposable {
     if (session.state === "gone") return;
     const wasKnown = session.state !== "connected";
     session.state = "gone";
+    session.ended.abort();
     this.#unlist(session);
     session.lb?.close();
     const settle = session.awaitingReply;
