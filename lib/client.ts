@@ -2,8 +2,10 @@
  * The instant-messaging client: logs a user in over link La, opens link Lb
  * for incoming chat, then sends the user's commands and shows the replies.
  *
- * Input and output are plain lines, so the client works the same on a
- * terminal, through a pipe and in tests.
+ * The session talks to the user through a {@linkcode ClientUI}. The plain
+ * one, {@linkcode lineUI}, reads and prints whole lines, so the client works
+ * the same through a pipe, from a file and in tests; `terminal_ui.ts` has the
+ * interactive one used when standard input is a terminal.
  *
  * @module
  */
@@ -56,8 +58,38 @@ export interface TraceEvent {
   line: string;
 }
 
-/** What the client reads from and writes to. */
-export interface ClientIO {
+/** What the session asks the user for. */
+export type InputKind = "user" | "password" | "command";
+
+/**
+ * The user's side of a session: where input comes from and where replies,
+ * chat and errors go.
+ */
+export interface ClientUI {
+  /**
+   * The next line the user enters, asked for as `kind` (the UI shows the
+   * prompt for a user name or a password), or `null` once input has ended.
+   */
+  readLine(kind: InputKind): Promise<string | null>;
+  /** Shows a reply the server sent on La. */
+  showReply(line: string): void;
+  /** Shows a line that arrived on Lb. */
+  showIncoming(line: string): void;
+  /** Shows a command the client sends by itself: `/exit` at end of input. */
+  showAutoCommand(line: string): void;
+  /** Shows an error line. */
+  showError(line: string): void;
+  /**
+   * Resolves when the user wants to quit at once, without waiting for the
+   * server (a second Ctrl-C); the session then ends with exit code 130.
+   */
+  readonly quit?: Promise<void>;
+  /** Called once when the session ends: release the input. */
+  close(): void;
+}
+
+/** Plain lines in and out: the client's behaviour on a pipe. */
+export interface LineIO {
   /** The lines the user enters, in order. */
   input: AsyncIterable<string>;
   /** Shows a line to the user. Defaults to `console.log`. */
@@ -68,36 +100,81 @@ export interface ClientIO {
   trace?: (event: TraceEvent) => void;
 }
 
+/** A ready-made {@linkcode ClientUI}. */
+export interface UIIO {
+  /** The user interface. */
+  ui: ClientUI;
+  /** Told of every line sent or received on either link. */
+  trace?: (event: TraceEvent) => void;
+}
+
+/** What the client reads from and writes to. */
+export type ClientIO = LineIO | UIIO;
+
+/** Exit code when the user quits at once (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/**
+ * The plain {@linkcode ClientUI}: prompts, replies and incoming chat lines
+ * are printed as they are, one per line, and input is read line by line.
+ */
+export function lineUI(io: LineIO): ClientUI {
+  const input = io.input[Symbol.asyncIterator]();
+  const output = io.output ?? console.log;
+  const error = io.error ?? console.error;
+  return {
+    async readLine(kind) {
+      if (kind === "user") output(USER_PROMPT);
+      if (kind === "password") output(PASSWORD_PROMPT);
+      const next = await input.next();
+      return next.done ? null : next.value;
+    },
+    showReply: output,
+    showIncoming: output,
+    showAutoCommand() {},
+    showError: error,
+    close() {
+      input.return?.().catch(() => {});
+    },
+  };
+}
+
 /** The link to the server broke or the server misbehaved. */
 class LinkLost extends Error {}
+
+/** The user asked to quit at once. */
+class Interrupted extends LinkLost {}
 
 /**
  * Runs one client session against `server` and resolves to the process exit
  * code: 0 after `310 Bye bye` (or when input ends before a login), 1 when
- * the server cannot be reached, refuses link Lb, or a link breaks.
+ * the server cannot be reached, refuses link Lb, or a link breaks, and
+ * {@linkcode EXIT_INTERRUPTED} when the user quits at once.
  */
 export async function runClient(
   server: ServerAddress,
   io: ClientIO,
 ): Promise<number> {
-  const error = io.error ?? console.error;
+  const ui = "ui" in io ? io.ui : lineUI(io);
   let conn: Deno.TcpConn;
   try {
     conn = await Deno.connect({ hostname: server.hostname, port: server.port });
   } catch (cause) {
-    error(
+    ui.showError(
       `error: cannot connect to ${server.hostname}:${server.port}: ${
         describeError(cause)
       }`,
     );
+    ui.close();
     return 1;
   }
-  const session = new ClientSession(conn, io);
+  const session = new ClientSession(conn, ui, io.trace);
   try {
     return await session.run();
   } catch (cause) {
+    if (cause instanceof Interrupted) return EXIT_INTERRUPTED;
     if (!(cause instanceof LinkLost)) throw cause;
-    error(`error: ${cause.message}`);
+    ui.showError(`error: ${cause.message}`);
     return 1;
   } finally {
     await session.close();
@@ -133,9 +210,7 @@ export async function* inputLines(
 
 class ClientSession {
   readonly #la: LineConnection;
-  readonly #input: AsyncIterator<string>;
-  readonly #output: (line: string) => void;
-  readonly #error: (line: string) => void;
+  readonly #ui: ClientUI;
   readonly #trace: (event: TraceEvent) => void;
   #lb: LineConnection | undefined;
   #lbListener: Deno.TcpListener | undefined;
@@ -147,14 +222,17 @@ class ClientSession {
   #exitSent = false;
   #byeReceived = false;
 
-  constructor(conn: Deno.TcpConn, io: ClientIO) {
+  constructor(
+    conn: Deno.TcpConn,
+    ui: ClientUI,
+    trace: ((event: TraceEvent) => void) | undefined,
+  ) {
     this.#la = new LineConnection(conn, {
       maxLineBytes: MAX_RECEIVED_LINE_BYTES,
     });
-    this.#input = io.input[Symbol.asyncIterator]();
-    this.#output = io.output ?? console.log;
-    this.#error = io.error ?? console.error;
-    this.#trace = io.trace ?? (() => {});
+    this.#ui = ui;
+    this.#trace = trace ?? (() => {});
+    ui.quit?.then(() => this.#loseLink(new Interrupted("interrupted")));
     this.#tasks.push(this.#readLa());
   }
 
@@ -162,11 +240,11 @@ class ClientSession {
     if (!await this.#logIn()) return 0;
     if (!await this.#buildLb()) return 1;
     for (;;) {
-      const next = await this.#nextInput();
-      const line = next.done ? EXIT : next.value;
-      const reply = await this.#command(line);
+      const typed = await this.#nextInput("command");
+      if (typed === null) this.#ui.showAutoCommand(EXIT);
+      const reply = await this.#command(typed ?? EXIT);
       if (reply === BYE) return 0;
-      if (next.done) {
+      if (typed === null) {
         throw new LinkLost(`the server answered /exit with: ${reply}`);
       }
     }
@@ -176,22 +254,18 @@ class ClientSession {
     this.#la.close();
     this.#lb?.close();
     this.#closeLbListener();
-    this.#input.return?.().catch(() => {});
+    this.#ui.close();
     await Promise.all(this.#tasks);
   }
 
   /** Asks for a name and password until the server accepts them. */
   async #logIn(): Promise<boolean> {
     for (;;) {
-      this.#output(USER_PROMPT);
-      const user = await this.#nextInput();
-      if (user.done) return false;
-      this.#output(PASSWORD_PROMPT);
-      const password = await this.#nextInput();
-      if (password.done) return false;
-      const reply = await this.#command(
-        formatLogin(user.value, password.value),
-      );
+      const user = await this.#nextInput("user");
+      if (user === null) return false;
+      const password = await this.#nextInput("password");
+      if (password === null) return false;
+      const reply = await this.#command(formatLogin(user, password));
       if (reply === AUTH_SUCCESSFUL) return true;
       if (reply !== AUTH_FAILED) {
         throw new LinkLost(`unexpected answer to /login: ${reply}`);
@@ -238,12 +312,12 @@ class ClientSession {
     }
     this.#trace({ link: "a", from: "CLIENT", line });
     const reply = await this.#nextReply();
-    this.#output(reply);
+    this.#ui.showReply(reply);
     return reply;
   }
 
-  #nextInput(): Promise<IteratorResult<string>> {
-    return this.#unlessLost(this.#input.next());
+  #nextInput(kind: InputKind): Promise<string | null> {
+    return this.#unlessLost(this.#ui.readLine(kind));
   }
 
   async #nextReply(): Promise<string> {
@@ -278,7 +352,7 @@ class ClientSession {
         const line = await this.#la.readLine();
         if (line === null) break;
         if (typeof line !== "string") {
-          this.#error("error: the server sent an unreadable line");
+          this.#ui.showError("error: the server sent an unreadable line");
           continue;
         }
         this.#trace({ link: "a", from: "SERVER", line });
@@ -303,11 +377,11 @@ class ClientSession {
         const line = await lb.readLine();
         if (line === null) break;
         if (typeof line !== "string") {
-          this.#error("error: the server sent an unreadable chat line");
+          this.#ui.showError("error: the server sent an unreadable chat line");
           continue;
         }
         this.#trace({ link: "b", from: "SERVER", line });
-        this.#output(line);
+        this.#ui.showIncoming(line);
         if (parseDelivery(line) !== undefined) {
           await lb.writeLine(RECEIPT_SUCCESSFUL);
           this.#trace({ link: "b", from: "CLIENT", line: RECEIPT_SUCCESSFUL });

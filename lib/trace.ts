@@ -6,6 +6,10 @@
  */
 
 import type { TraceEvent } from "./client.ts";
+import { formatLogin, parseCommand } from "./protocol.ts";
+
+/** What a hidden password is shown as. */
+export const HIDDEN_PASSWORD = "********";
 
 /**
  * `MM:SS` for a time in seconds, as the Appendix writes it; `--:--` for a
@@ -32,4 +36,40 @@ export function formatTrace(
   event: TraceEvent,
 ): string {
   return `${formatClock(seconds)} ${event.from}(${event.link}): ${event.line}`;
+}
+
+/**
+ * `event` with the password of a `/login` line replaced by
+ * {@linkcode HIDDEN_PASSWORD}; any other line is left as it is.
+ */
+export function hidePassword<T extends TraceEvent>(event: T): T {
+  if (event.from !== "CLIENT" || event.link !== "a") return event;
+  const command = parseCommand(event.line);
+  if (command.kind !== "login") return event;
+  return { ...event, line: formatLogin(command.user, HIDDEN_PASSWORD) };
+}
+
+/** Options for {@linkcode tracePrinter}. */
+export interface TracePrinterOptions {
+  /** The clock, in milliseconds; defaults to `performance.now`. */
+  now?: () => number;
+  /** Show passwords in `/login` lines (default: hidden). */
+  showPasswords?: boolean;
+}
+
+/**
+ * A trace callback that prints each line crossing a link with
+ * {@linkcode formatTrace}, timed from when the printer was made (the
+ * Appendix's 00:00 is the moment the client starts).
+ */
+export function tracePrinter(
+  print: (line: string) => void,
+  options: TracePrinterOptions = {},
+): (event: TraceEvent) => void {
+  const now = options.now ?? (() => performance.now());
+  const zero = now();
+  return (event) => {
+    const shown = options.showPasswords ? event : hidePassword(event);
+    print(formatTrace((now() - zero) / 1000, shown));
+  };
 }
