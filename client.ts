@@ -16,15 +16,10 @@
 import { parseArgs } from "node:util";
 import { EXIT_FAILURE, EXIT_USAGE, parsePort, UsageError } from "./lib/cli.ts";
 import { describeError } from "./lib/errors.ts";
-import {
-  type ClientIO,
-  inputLines,
-  runClient,
-  type TraceEvent,
-} from "./lib/client.ts";
+import { type ClientIO, inputLines, runClient } from "./lib/client.ts";
 import { systemTerminal } from "./lib/terminal.ts";
 import { TerminalUI } from "./lib/terminal_ui.ts";
-import { tracePrinter } from "./lib/trace.ts";
+import { type TraceEvent, tracePrinter } from "./lib/trace.ts";
 
 const USAGE = "usage: client.ts [--trace] <server ip> <server port>";
 

@@ -17,7 +17,7 @@ import {
   parseSeconds,
   UsageError,
 } from "./lib/cli.ts";
-import { describeError } from "./lib/errors.ts";
+import { describeError, describeListenError } from "./lib/errors.ts";
 import { startServer } from "./lib/server.ts";
 import { formatLogEvent, type LogFormat } from "./lib/server_log.ts";
 import { formatTrace, hidePassword } from "./lib/trace.ts";
@@ -137,14 +137,6 @@ function parseCommandLine(args: string[]) {
     logFormat: logFormat as LogFormat,
     trace: values.trace,
   };
-}
-
-function describeListenError(error: unknown): string {
-  if (error instanceof Deno.errors.AddrInUse) return "it is already in use";
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return "permission denied (ports below 1024 need privileges)";
-  }
-  return describeError(error);
 }
 
 if (import.meta.main) {

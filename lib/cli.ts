@@ -1,6 +1,5 @@
 /**
- * Helpers shared by the two entry scripts: argument checks and the one-line
- * error reports that replace stack traces.
+ * Helpers shared by the entry scripts: argument checks and exit codes.
  *
  * @module
  */

@@ -12,8 +12,10 @@
 
 import { describeError } from "./errors.ts";
 import { LineConnection } from "./line_connection.ts";
+import type { TraceEvent } from "./trace.ts";
 import {
   type ByteSource,
+  DEFAULT_MAX_LINE_BYTES,
   LINE_NOT_UTF8,
   LINE_TOO_LONG,
   LineReader,
@@ -36,7 +38,11 @@ export const USER_PROMPT = "Please input your user name:";
 export const PASSWORD_PROMPT = "Please input your password:";
 
 /** Longest line the user may enter, in bytes (the server's default limit). */
-export const MAX_INPUT_LINE_BYTES = 65_536;
+export const MAX_INPUT_LINE_BYTES = DEFAULT_MAX_LINE_BYTES;
+// How long to wait for the server to connect: to reach it at all, and for
+// its Lb connection after it said `201`.
+const CONNECT_TIMEOUT_MS = 10_000;
+const LB_WAIT_MS = 5_000;
 // Chat lines from the server carry a name and up to a full line of content.
 const MAX_RECEIVED_LINE_BYTES = 1 << 20;
 
@@ -46,16 +52,6 @@ export interface ServerAddress {
   hostname: string;
   /** Its listening port. */
   port: number;
-}
-
-/** One line crossing a link, for tracing. */
-export interface TraceEvent {
-  /** The link: `a` carries commands and replies, `b` incoming chat. */
-  link: "a" | "b";
-  /** Who sent the line. */
-  from: "CLIENT" | "SERVER";
-  /** The line, without its `\n`. */
-  line: string;
 }
 
 /** What the session asks the user for. */
@@ -158,7 +154,7 @@ export async function runClient(
   const ui = "ui" in io ? io.ui : lineUI(io);
   let conn: Deno.TcpConn;
   try {
-    conn = await Deno.connect({ hostname: server.hostname, port: server.port });
+    conn = await connectWithin(server, CONNECT_TIMEOUT_MS);
   } catch (cause) {
     ui.showError(
       `error: cannot connect to ${server.hostname}:${server.port}: ${
@@ -181,6 +177,12 @@ export async function runClient(
   }
 }
 
+/** Options for {@linkcode inputLines}. */
+export interface InputLinesOptions {
+  /** Told of each line skipped as too long. Defaults to `console.error`. */
+  onSkip?: (message: string) => void;
+}
+
 /**
  * Turns a byte stream (standard input) into the lines a user entered. A last
  * line without `\n` counts; a line over {@linkcode MAX_INPUT_LINE_BYTES} is
@@ -188,8 +190,9 @@ export async function runClient(
  */
 export async function* inputLines(
   source: ByteSource,
-  onSkip: (message: string) => void = console.error,
+  options: InputLinesOptions = {},
 ): AsyncGenerator<string> {
+  const onSkip = options.onSkip ?? console.error;
   const reader = new LineReader(source, {
     maxLineBytes: MAX_INPUT_LINE_BYTES,
     strictUtf8: false,
@@ -281,12 +284,22 @@ class ClientSession {
       port: 0,
     });
     this.#lbListener = listener;
-    const accepted = listener.accept();
+    const accepted = acceptFrom(listener, this.#la.remoteAddr.hostname);
     accepted.catch(() => {});
     const reply = await this.#command(formatPort(listener.addr.port));
     if (reply !== BUILD_SUCCESSFUL) return false;
-    // The server connected before it answered, so the connection is queued.
-    const conn = await this.#unlessLost(accepted);
+    // The server connected before it answered, so its connection is
+    // queued; should it not come (only a stranger did), give up.
+    const timer = setTimeout(() => this.#closeLbListener(), LB_WAIT_MS);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await this.#unlessLost(accepted);
+    } catch (cause) {
+      if (cause instanceof LinkLost) throw cause;
+      throw new LinkLost("the server's connection for link Lb never came");
+    } finally {
+      clearTimeout(timer);
+    }
     this.#closeLbListener();
     this.#lb = new LineConnection(conn, {
       maxLineBytes: MAX_RECEIVED_LINE_BYTES,
@@ -394,5 +407,40 @@ class ClientSession {
     if (!this.#exitSent && !this.#byeReceived && !lb.closed) {
       this.#loseLink(new LinkLost(why));
     }
+  }
+}
+
+/** Connects to `server`, giving up after `ms` milliseconds. */
+async function connectWithin(
+  server: ServerAddress,
+  ms: number,
+): Promise<Deno.TcpConn> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), ms);
+  try {
+    return await Deno.connect({
+      hostname: server.hostname,
+      port: server.port,
+      signal: deadline.signal,
+    });
+  } catch (error) {
+    if (deadline.signal.aborted) {
+      throw new Error(`no answer within ${ms / 1000} s`);
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Accepts the first connection from `hostname`; turns others away. */
+async function acceptFrom(
+  listener: Deno.TcpListener,
+  hostname: string,
+): Promise<Deno.TcpConn> {
+  for (;;) {
+    const conn = await listener.accept();
+    if ((conn.remoteAddr as Deno.NetAddr).hostname === hostname) return conn;
+    conn.close();
   }
 }

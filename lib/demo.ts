@@ -16,9 +16,10 @@
 
 import { parseArgs } from "node:util";
 import { setTimeout as delay } from "node:timers/promises";
-import { runClient, type TraceEvent } from "./client.ts";
+import { runClient } from "./client.ts";
+import { BUILD_SUCCESSFUL } from "./protocol.ts";
 import { startServer } from "./server.ts";
-import { formatTrace } from "./trace.ts";
+import { formatTrace, type TraceEvent } from "./trace.ts";
 import { loadUsers } from "./users_file.ts";
 
 /** One line a scripted user types, and when (seconds on the Appendix clock). */
@@ -143,7 +144,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       output: () => {},
       trace: (event) => {
         trace(actor.name)(event);
-        if (event.line.startsWith("201 ")) online.resolve();
+        if (event.line === BUILD_SUCCESSFUL) online.resolve();
       },
     }));
     await online.promise;

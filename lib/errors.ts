@@ -25,3 +25,12 @@ export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split("\n")[0];
 }
+
+/** Why a port could not be listened on, in one line. */
+export function describeListenError(error: unknown): string {
+  if (error instanceof Deno.errors.AddrInUse) return "it is already in use";
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return "permission denied (ports below 1024 need privileges)";
+  }
+  return describeError(error);
+}

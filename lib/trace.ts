@@ -5,8 +5,17 @@
  * @module
  */
 
-import type { TraceEvent } from "./client.ts";
 import { formatLogin, parseCommand } from "./protocol.ts";
+
+/** One line crossing a link, for tracing. */
+export interface TraceEvent {
+  /** The link: `a` carries commands and replies, `b` incoming chat. */
+  link: "a" | "b";
+  /** Who sent the line. */
+  from: "CLIENT" | "SERVER";
+  /** The line, without its `\n`. */
+  line: string;
+}
 
 /** What a hidden password is shown as. */
 export const HIDDEN_PASSWORD = "********";

@@ -3,7 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { TraceEvent } from "../lib/client.ts";
+import type { TraceEvent } from "../lib/trace.ts";
 import {
   formatClock,
   formatTrace,
