@@ -12,10 +12,40 @@ import {
 } from "./line_reader.ts";
 
 const encoder = new TextEncoder();
+const SLAB_BYTES = 64 * 1024;
+const LF = 0x0a;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
 
-/** The bytes of `line` with its terminating `\n`, ready to write. */
+/**
+ * The bytes of `line` with its terminating `\n`, ready to write.
+ *
+ * Lines are carved out of a shared slab rather than each given a buffer of
+ * its own: allocating a small buffer costs more than encoding the line. A
+ * slab is never written twice, so a line's bytes stay valid as long as it is
+ * referenced (the slab is freed once none of its lines is).
+ */
 export function encodeLine(line: string): Uint8Array {
-  return encoder.encode(line + "\n");
+  const most = line.length * 3 + 1;
+  if (slabUsed + most > slab.length) {
+    slab = new Uint8Array(Math.max(SLAB_BYTES, most));
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  let end = start;
+  // Most lines are ASCII: copy them without a call into the encoder.
+  let i = 0;
+  for (; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code > 0x7f) break;
+    slab[end++] = code;
+  }
+  if (i < line.length) {
+    end += encoder.encodeInto(line.slice(i), slab.subarray(end)).written;
+  }
+  slab[end++] = LF;
+  slabUsed = end;
+  return slab.subarray(start, end);
 }
 
 /**
@@ -67,6 +97,19 @@ export class LineConnection {
       if (this.#closed) return null;
       throw error;
     }
+  }
+
+  /**
+   * Hands every line from the peer to `onLine` until the peer or this end
+   * closes the connection (see {@linkcode LineReader.forEachLine}). Socket
+   * errors (a reset, say) reject.
+   */
+  forEachLine(
+    onLine: (line: LineResult) => void | Promise<void>,
+  ): Promise<void> {
+    return this.#reader.forEachLine(onLine).catch((error) => {
+      if (!this.#closed) throw error;
+    });
   }
 
   /** Writes `line` and its `\n`, all of it, or throws. */

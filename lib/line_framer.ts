@@ -22,6 +22,8 @@ export const DEFAULT_MAX_LINE_BYTES = 65_536;
 const LF = 0x0a;
 const CR = 0x0d;
 const KEPT_BUFFER_BYTES = 4096;
+// Shared by every framer without a partial line: it is never written to.
+const EMPTY = new Uint8Array(0);
 
 /** Options for {@linkcode LineFramer}. */
 export interface LineFramerOptions {
@@ -38,7 +40,7 @@ export interface LineFramerOptions {
  */
 export class LineFramer {
   readonly #max: number;
-  #partial: Uint8Array = new Uint8Array(0);
+  #partial: Uint8Array = EMPTY;
   #partialLength = 0;
   #discarding = false;
 
@@ -78,7 +80,7 @@ export class LineFramer {
       return LINE_TOO_LONG;
     }
     if (this.#partialLength === 0) return undefined;
-    return this.#complete(new Uint8Array(0));
+    return this.#complete(EMPTY);
   }
 
   #hold(bytes: Uint8Array): void {
@@ -120,7 +122,7 @@ export class LineFramer {
       line = this.#partial.slice(0, length);
       // A long line's buffer is not kept for the rest of the connection.
       if (this.#partial.length > KEPT_BUFFER_BYTES) {
-        this.#partial = new Uint8Array(0);
+        this.#partial = EMPTY;
       }
     }
     if (line.length > 0 && line[line.length - 1] === CR) {
@@ -135,7 +137,7 @@ export class LineFramer {
     // Let go of a large buffer: a peer that sent one huge line should not
     // keep its memory for the rest of the connection.
     if (this.#partial.length > KEPT_BUFFER_BYTES) {
-      this.#partial = new Uint8Array(0);
+      this.#partial = EMPTY;
     }
   }
 }

@@ -46,6 +46,7 @@ export interface LineReaderOptions {
 }
 
 const DEFAULT_BUFFER_SIZE = 4096;
+const ASCII_FAST_PATH_BYTES = 256;
 // Whole lines are decoded in one call each, so decoders keep no state
 // between calls and one of each kind serves every reader.
 const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -110,12 +111,61 @@ export class LineReader {
     return this.#ready[this.#next++];
   }
 
+  /**
+   * Reads to the end, handing each line to `onLine` as it is framed. When
+   * `onLine` returns a promise, reading waits for it: a slow consumer holds
+   * back the source. Resolves at the end of the source; errors from the
+   * source are passed on.
+   *
+   * One read loop with no suspended call per line is lighter, for a
+   * long-lived connection, than calling {@linkcode LineReader.readLine}
+   * in a loop. Do not mix the two on one reader.
+   */
+  async forEachLine(
+    onLine: (line: LineResult) => void | Promise<void>,
+  ): Promise<void> {
+    while (this.#next < this.#ready.length) {
+      const handled = onLine(this.#ready[this.#next++]);
+      if (handled !== undefined) await handled;
+    }
+    for (;;) {
+      const count = await this.#source.read(this.#buffer);
+      if (count === null) {
+        this.#ended = true;
+        const last = this.#acceptUnterminated
+          ? this.#framer.flush()
+          : undefined;
+        if (last !== undefined) {
+          const handled = onLine(this.#decode(last));
+          if (handled !== undefined) await handled;
+        }
+        return;
+      }
+      for (const frame of this.#framer.push(this.#buffer.subarray(0, count))) {
+        const handled = onLine(this.#decode(frame));
+        if (handled !== undefined) await handled;
+      }
+    }
+  }
+
   #decode(frame: Frame): LineResult {
     if (frame === LINE_TOO_LONG) return LINE_TOO_LONG;
+    if (frame.length <= ASCII_FAST_PATH_BYTES && isAscii(frame)) {
+      // Cheaper than a call into the decoder for the short lines that
+      // make up most of the traffic.
+      return String.fromCharCode.apply(null, frame as unknown as number[]);
+    }
     try {
       return this.#decoder.decode(frame);
     } catch {
       return LINE_NOT_UTF8;
     }
   }
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] > 0x7f) return false;
+  }
+  return true;
 }

@@ -114,6 +114,9 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 // stops reading its La for a while.
 const MAX_PIPELINED_LINES = 16;
 const ACCEPT_RETRY_MS = 100;
+// Every idle connection pins its read buffer in a pending read, so buffers
+// are small: commands are short, and longer lines just take more reads.
+const LA_READ_BUFFER_BYTES = 1024;
 const LB_READ_BUFFER_BYTES = 256;
 const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
@@ -159,12 +162,15 @@ class Session {
   readonly peer: string;
   readonly lbLock = new AsyncLock();
   state: SessionState = "connected";
-  /** Aborted when the session ends, to stop what it has started. */
-  readonly ended = new AbortController();
+  /** The connection attempt for Lb under way, stopped if the session ends. */
+  connecting: AbortController | undefined;
   name: string | undefined;
   lb: LineConnection | undefined;
   portRequested = false;
   loginTimeout: TimeoutEntry | undefined;
+  /** Lines received and not yet answered, and the last one's handling. */
+  queued = 0;
+  handled: Promise<void> = Promise.resolve();
   /** Settles the exchange in flight on Lb, if one is. */
   awaitingReply: ((reply: Reply) => void) | undefined;
 
@@ -306,9 +312,15 @@ export class ChatServer implements AsyncDisposable {
   }
 
   #track(task: Promise<void>): void {
-    const tracked = task
-      .catch((error) => this.#internalError(error))
-      .finally(() => this.#tasks.delete(tracked));
+    const tracked: Promise<void> = task.then(
+      () => {
+        this.#tasks.delete(tracked);
+      },
+      (error) => {
+        this.#tasks.delete(tracked);
+        this.#internalError(error);
+      },
+    );
     this.#tasks.add(tracked);
   }
 
@@ -373,8 +385,11 @@ export class ChatServer implements AsyncDisposable {
   }
 
   /** Reads La for as long as it is open; lines are handled in order. */
-  async #serveClient(conn: Deno.TcpConn): Promise<void> {
-    const la = new LineConnection(conn, { maxLineBytes: this.#maxLineBytes });
+  #serveClient(conn: Deno.TcpConn): Promise<void> {
+    const la = new LineConnection(conn, {
+      maxLineBytes: this.#maxLineBytes,
+      bufferSize: LA_READ_BUFFER_BYTES,
+    });
     const session = new Session(la);
     this.#sessions.add(session);
     session.loginTimeout = this.#logins.add(() =>
@@ -386,33 +401,38 @@ export class ChatServer implements AsyncDisposable {
       message: `${session.peer} connected`,
       peer: session.peer,
     });
-    let handled: Promise<void> = Promise.resolve();
-    let queued = 0;
-    let cause = "disconnected";
-    try {
-      for (;;) {
-        const line = await la.readLine();
-        if (line === null) break;
-        this.#traceLine(session, "a", "CLIENT", line);
-        queued++;
-        handled = handled
-          .then(() => this.#handleLine(session, line))
-          .catch((error) => this.#internalError(error))
-          .finally(() => queued--);
-        if (queued >= MAX_PIPELINED_LINES) await handled;
-      }
-    } catch (error) {
-      cause = describeError(error);
-    }
+    // A callback per line rather than an async loop: an idle connection
+    // then holds one suspended read and nothing else.
+    return la.forEachLine((line) => this.#receive(session, line)).then(
+      () => this.#endSession(session, "disconnected"),
+      (error) => this.#endSession(session, describeError(error)),
+    );
+  }
+
+  /**
+   * Queues a line from La behind the ones still being handled; past a few,
+   * returns a promise that holds back reading.
+   */
+  #receive(session: Session, line: LineResult): Promise<void> | undefined {
+    this.#traceLine(session, "a", "CLIENT", line);
+    session.queued++;
+    session.handled = session.queued === 1
+      ? this.#handleLine(session, line)
+      : session.handled.then(() => this.#handleLine(session, line));
+    return session.queued >= MAX_PIPELINED_LINES ? session.handled : undefined;
+  }
+
+  async #endSession(session: Session, cause: string): Promise<void> {
     // The user goes off the list at once; lines already received are still
     // answered, in case the client only closed its sending side.
     this.#logout(session, cause);
-    await handled;
-    la.close();
-    session.loginTimeout.cancel();
+    await session.handled;
+    session.la.close();
+    session.loginTimeout?.cancel();
     this.#sessions.delete(session);
   }
 
+  /** Answers one line; never rejects. */
   async #handleLine(session: Session, line: LineResult): Promise<void> {
     const command: Command = typeof line === "string"
       ? parseCommand(line)
@@ -426,6 +446,7 @@ export class ChatServer implements AsyncDisposable {
       reply = FAILURE_REPLIES[command.kind];
     }
     if (reply !== undefined) await this.#reply(session, reply);
+    session.queued--;
   }
 
   /** Carries out a command; the reply, or `undefined` after `/exit`. */
@@ -491,6 +512,7 @@ export class ChatServer implements AsyncDisposable {
     session.name = user;
     session.state = "online";
     session.loginTimeout?.cancel();
+    session.loginTimeout = undefined;
     this.#online.set(user, session);
     this.#throttle?.success(session.address);
     this.#emit({
@@ -544,21 +566,18 @@ export class ChatServer implements AsyncDisposable {
     session.portRequested = true;
     if (session.state !== "online") return BUILD_FAILED;
     const hostname = session.address;
-    const deadline = new AbortController();
-    const timeout = this.#connects.add(() => deadline.abort());
+    const attempt = new AbortController();
+    session.connecting = attempt;
+    let timedOut = false;
+    const timeout = this.#connects.add(() => {
+      timedOut = true;
+      attempt.abort();
+    });
     let conn: Deno.TcpConn;
     try {
-      conn = await Deno.connect({
-        hostname,
-        port,
-        signal: AbortSignal.any([
-          deadline.signal,
-          this.#shutdown.signal,
-          session.ended.signal,
-        ]),
-      });
+      conn = await Deno.connect({ hostname, port, signal: attempt.signal });
     } catch (error) {
-      const why = deadline.signal.aborted
+      const why = timedOut
         ? `no connection within ${this.#connects.delayMs} ms`
         : describeError(error);
       this.#emit({
@@ -572,6 +591,7 @@ export class ChatServer implements AsyncDisposable {
       return BUILD_FAILED;
     } finally {
       timeout.cancel();
+      session.connecting = undefined;
     }
     if (session.state !== "online") {
       conn.close();
@@ -595,21 +615,20 @@ export class ChatServer implements AsyncDisposable {
   }
 
   /** Reads Lb: replies go to the exchange in flight; a break logs out. */
-  async #watchLb(session: Session, lb: LineConnection): Promise<void> {
-    let cause = "Lb closed";
-    try {
-      for (;;) {
-        const line = await lb.readLine();
-        if (line === null) break;
-        this.#traceLine(session, "b", "CLIENT", line);
-        const settle = session.awaitingReply;
-        session.awaitingReply = undefined;
-        // A line nobody waits for answers nothing: it is dropped.
-        settle?.(line);
-      }
-    } catch (error) {
-      cause = `Lb ${describeError(error)}`;
-    }
+  #watchLb(session: Session, lb: LineConnection): Promise<void> {
+    return lb.forEachLine((line) => {
+      this.#traceLine(session, "b", "CLIENT", line);
+      const settle = session.awaitingReply;
+      session.awaitingReply = undefined;
+      // A line nobody waits for answers nothing: it is dropped.
+      settle?.(line);
+    }).then(
+      () => this.#lbEnded(session, "Lb closed"),
+      (error) => this.#lbEnded(session, `Lb ${describeError(error)}`),
+    );
+  }
+
+  #lbEnded(session: Session, cause: string): void {
     // A session already over closes La itself, once its replies are out.
     if (session.state !== "gone") this.#drop(session, cause);
   }
@@ -764,7 +783,7 @@ export class ChatServer implements AsyncDisposable {
     if (session.state === "gone") return;
     const wasKnown = session.state !== "connected";
     session.state = "gone";
-    session.ended.abort();
+    session.connecting?.abort();
     this.#unlist(session);
     session.lb?.close();
     const settle = session.awaitingReply;

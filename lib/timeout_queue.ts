@@ -6,6 +6,9 @@
  * cancelling are O(1), and one `setTimeout` armed for the oldest entry
  * serves them all. This replaces a timer per message on hot paths.
  *
+ * The timer may outlive the last entry by up to one delay; call
+ * {@linkcode TimeoutQueue.close} to stop it at once.
+ *
  * @module
  */
 
@@ -105,9 +108,9 @@ export class TimeoutQueue {
     else node.next.previous = node.previous;
     node.previous = node.next = undefined;
     this.#size--;
-    // A timer left for a later deadline is re-armed lazily when it fires;
-    // with nothing left to wait for, it stops so the process may exit.
-    if (this.#size === 0) this.#disarm();
+    // The timer is left as it is: when it fires it re-arms for the oldest
+    // entry then, or stops if there is none. Stopping and restarting it on
+    // every add and cancel would cost more than the timeouts themselves.
   }
 
   #arm(deadline: number): void {
