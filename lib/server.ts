@@ -14,7 +14,6 @@
  * @module
  */
 
-import { setTimeout as delay } from "node:timers/promises";
 import { AsyncLock } from "./async_lock.ts";
 import { verifyPassword } from "./credentials.ts";
 import { describeError } from "./errors.ts";
@@ -348,9 +347,7 @@ export class ChatServer implements AsyncDisposable {
         });
         if (error instanceof Deno.errors.BadResource) return;
         // Out of file descriptors, say: give closing connections a moment.
-        await delay(ACCEPT_RETRY_MS, undefined, {
-          signal: this.#shutdown.signal,
-        }).catch(() => {});
+        await delay(ACCEPT_RETRY_MS, this.#shutdown.signal);
         continue;
       }
       if (this.#shutdown.signal.aborted) {
@@ -539,14 +536,10 @@ export class ChatServer implements AsyncDisposable {
       ms: wait,
     });
     if (wait > 0) {
+      // Cut short by a shutdown, when the answer no longer matters.
       this.#throttled++;
-      try {
-        await delay(wait, undefined, { signal: this.#shutdown.signal });
-      } catch {
-        // Shutting down: the answer no longer matters.
-      } finally {
-        this.#throttled--;
-      }
+      await delay(wait, this.#shutdown.signal);
+      this.#throttled--;
     }
     return AUTH_FAILED;
   }
@@ -843,4 +836,17 @@ export function startServer(
   options: ServerOptions = {},
 ): ChatServer {
   return new ChatServer(users, options);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
 }
