@@ -100,16 +100,15 @@ export class LineConnection {
   }
 
   /**
-   * Hands every line from the peer to `onLine` until the peer or this end
-   * closes the connection (see {@linkcode LineReader.forEachLine}). Socket
-   * errors (a reset, say) reject.
+   * Hands every line from the peer to `onLine` until the peer closes the
+   * connection (see {@linkcode LineReader.forEachLine}). Socket errors
+   * reject, and so may closing this end: check
+   * {@linkcode LineConnection.closed} to tell them apart.
    */
   forEachLine(
     onLine: (line: LineResult) => void | Promise<void>,
   ): Promise<void> {
-    return this.#reader.forEachLine(onLine).catch((error) => {
-      if (!this.#closed) throw error;
-    });
+    return this.#reader.forEachLine(onLine);
   }
 
   /** Writes `line` and its `\n`, all of it, or throws. */

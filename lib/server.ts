@@ -115,7 +115,7 @@ const MAX_PIPELINED_LINES = 16;
 const ACCEPT_RETRY_MS = 100;
 // Every idle connection pins its read buffer in a pending read, so buffers
 // are small: commands are short, and longer lines just take more reads.
-const LA_READ_BUFFER_BYTES = 1024;
+const LA_READ_BUFFER_BYTES = 512;
 const LB_READ_BUFFER_BYTES = 256;
 const REFUSAL_LOG_INTERVAL_MS = 1_000;
 
@@ -360,7 +360,7 @@ export class ChatServer implements AsyncDisposable {
         this.#refuseConnection();
         continue;
       }
-      this.#track(this.#serveClient(conn));
+      this.#serveClient(conn);
     }
   }
 
@@ -382,7 +382,7 @@ export class ChatServer implements AsyncDisposable {
   }
 
   /** Reads La for as long as it is open; lines are handled in order. */
-  #serveClient(conn: Deno.TcpConn): Promise<void> {
+  #serveClient(conn: Deno.TcpConn): void {
     const la = new LineConnection(conn, {
       maxLineBytes: this.#maxLineBytes,
       bufferSize: LA_READ_BUFFER_BYTES,
@@ -399,11 +399,19 @@ export class ChatServer implements AsyncDisposable {
       peer: session.peer,
     });
     // A callback per line rather than an async loop: an idle connection
-    // then holds one suspended read and nothing else.
-    return la.forEachLine((line) => this.#receive(session, line)).then(
-      () => this.#endSession(session, "disconnected"),
-      (error) => this.#endSession(session, describeError(error)),
+    // then holds one suspended read and little else.
+    const serving: Promise<void> = la.forEachLine((line) =>
+      this.#receive(session, line)
+    ).then(
+      () => this.#endSession(session, "disconnected", serving),
+      (error) =>
+        this.#endSession(
+          session,
+          la.closed ? "disconnected" : describeError(error),
+          serving,
+        ),
     );
+    this.#tasks.add(serving);
   }
 
   /**
@@ -419,7 +427,12 @@ export class ChatServer implements AsyncDisposable {
     return session.queued >= MAX_PIPELINED_LINES ? session.handled : undefined;
   }
 
-  async #endSession(session: Session, cause: string): Promise<void> {
+  /** Ends a session's La task: never rejects. */
+  async #endSession(
+    session: Session,
+    cause: string,
+    task: Promise<void>,
+  ): Promise<void> {
     // The user goes off the list at once; lines already received are still
     // answered, in case the client only closed its sending side.
     this.#logout(session, cause);
@@ -427,6 +440,7 @@ export class ChatServer implements AsyncDisposable {
     session.la.close();
     session.loginTimeout?.cancel();
     this.#sessions.delete(session);
+    this.#tasks.delete(task);
   }
 
   /** Answers one line; never rejects. */
@@ -596,7 +610,7 @@ export class ChatServer implements AsyncDisposable {
       bufferSize: LB_READ_BUFFER_BYTES,
     });
     session.lb = lb;
-    this.#track(this.#watchLb(session, lb));
+    this.#watchLb(session, lb);
     this.#emit({
       level: "info",
       event: "lb",
@@ -608,20 +622,27 @@ export class ChatServer implements AsyncDisposable {
   }
 
   /** Reads Lb: replies go to the exchange in flight; a break logs out. */
-  #watchLb(session: Session, lb: LineConnection): Promise<void> {
-    return lb.forEachLine((line) => {
+  #watchLb(session: Session, lb: LineConnection): void {
+    const watching: Promise<void> = lb.forEachLine((line) => {
       this.#traceLine(session, "b", "CLIENT", line);
       const settle = session.awaitingReply;
       session.awaitingReply = undefined;
       // A line nobody waits for answers nothing: it is dropped.
       settle?.(line);
     }).then(
-      () => this.#lbEnded(session, "Lb closed"),
-      (error) => this.#lbEnded(session, `Lb ${describeError(error)}`),
+      () => this.#lbEnded(session, "Lb closed", watching),
+      (error) =>
+        this.#lbEnded(
+          session,
+          lb.closed ? "Lb closed" : `Lb ${describeError(error)}`,
+          watching,
+        ),
     );
+    this.#tasks.add(watching);
   }
 
-  #lbEnded(session: Session, cause: string): void {
+  #lbEnded(session: Session, cause: string, task: Promise<void>): void {
+    this.#tasks.delete(task);
     // A session already over closes La itself, once its replies are out.
     if (session.state !== "gone") this.#drop(session, cause);
   }
