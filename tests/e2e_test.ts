@@ -23,6 +23,7 @@ import {
   ProcessScope,
   USER_PROMPT,
 } from "./support/processes.ts";
+import { LineRelay } from "./support/relay.ts";
 
 /** The client must notice a dead server and exit within a second (issue 2). */
 const DEATH_NOTICE_MS = 1_000;
@@ -271,98 +272,22 @@ Deno.test("a killed client disappears from /list and /to it fails", async () => 
   );
 });
 
-/**
- * A TCP relay between one client and the server that rewrites the client's
- * `/port N` to a port where nothing listens, so that the real server's
- * attempt to open Lb fails: the only way a real client on loopback meets 202.
- */
-class PortRewritingRelay {
-  readonly port: number;
-  readonly #listener: Deno.TcpListener;
-  readonly #done: Promise<void>;
-  readonly #conns: Deno.TcpConn[] = [];
-
-  constructor(serverPort: number, deadPort: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = this.#listener.addr.port;
-    this.#done = this.#run(serverPort, deadPort).catch(() => {});
-  }
-
-  async #run(serverPort: number, deadPort: number): Promise<void> {
-    const inbound = await this.#listener.accept();
-    this.#conns.push(inbound);
-    this.#listener.close();
-    const outbound = await Deno.connect({
-      hostname: "127.0.0.1",
-      port: serverPort,
-    });
-    this.#conns.push(outbound);
-    const up = this.#pump(
-      inbound,
-      outbound,
-      (text) => text.replace(/^\/port \d+$/gm, `/port ${deadPort}`),
-    );
-    const down = this.#pump(outbound, inbound, (text) => text);
-    await Promise.race([up, down]);
-    this.#closeAll();
-    await Promise.all([up, down]);
-  }
-
-  async #pump(
-    from: Deno.TcpConn,
-    to: Deno.TcpConn,
-    rewrite: (text: string) => string,
-  ): Promise<void> {
-    const decoder = new TextDecoder();
-    const encoder = new TextEncoder();
-    const buffer = new Uint8Array(4096);
-    let pending = "";
-    try {
-      for (;;) {
-        const n = await from.read(buffer);
-        if (n === null) return;
-        pending += decoder.decode(buffer.subarray(0, n), { stream: true });
-        const end = pending.lastIndexOf("\n") + 1;
-        if (end === 0) continue;
-        const bytes = encoder.encode(rewrite(pending.slice(0, end)));
-        pending = pending.slice(end);
-        for (let off = 0; off < bytes.length;) {
-          off += await to.write(bytes.subarray(off));
-        }
-      }
-    } catch {
-      // A side closed: the relay ends.
-    }
-  }
-
-  #closeAll(): void {
-    for (const conn of this.#conns.splice(0)) {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.#listener.close();
-    } catch {
-      // Closed once the client came.
-    }
-    this.#closeAll();
-    await this.#done;
-    this.#closeAll();
-  }
-}
-
 Deno.test("202: the client shows the line and exits 1", async () => {
   await using scope = new ProcessScope();
   const server = await scope.startServer();
   const bob = scope.startClient(server.port, "bob");
   await bob.login("bob");
-  await using relay = new PortRewritingRelay(server.port, freePort());
+  // The relay rewrites the client's `/port N` to a port where nothing
+  // listens, so the real server's attempt to open Lb fails: the only way a
+  // real client on loopback meets 202.
+  const deadPort = freePort();
+  await using relay = new LineRelay({
+    target: { hostname: "127.0.0.1", port: server.port },
+    onLine: (side, line) =>
+      side === "accepted" && /^\/port \d+$/.test(line)
+        ? `/port ${deadPort}`
+        : line,
+  });
 
   const jacky = scope.startClient(relay.port, "jacky");
   await jacky.waitForLine(USER_PROMPT, 10_000);
