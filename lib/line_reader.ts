@@ -91,21 +91,9 @@ export class LineReader {
    */
   async readLine(): Promise<LineResult | null> {
     while (this.#next === this.#ready.length) {
-      if (this.#ended) return null;
-      const count = await this.#source.read(this.#buffer);
-      if (count === null) {
-        this.#ended = true;
-        const last = this.#acceptUnterminated
-          ? this.#framer.flush()
-          : undefined;
-        if (last === undefined) return null;
-        this.#ready = [this.#decode(last)];
-        this.#next = 0;
-        continue;
-      }
-      this.#ready = this.#framer.push(this.#buffer.subarray(0, count)).map(
-        (frame) => this.#decode(frame),
-      );
+      const frames = await this.#readFrames();
+      if (frames === null) return null;
+      this.#ready = frames.map((frame) => this.#decode(frame));
       this.#next = 0;
     }
     return this.#ready[this.#next++];
@@ -129,23 +117,28 @@ export class LineReader {
       if (handled !== undefined) await handled;
     }
     for (;;) {
-      const count = await this.#source.read(this.#buffer);
-      if (count === null) {
-        this.#ended = true;
-        const last = this.#acceptUnterminated
-          ? this.#framer.flush()
-          : undefined;
-        if (last !== undefined) {
-          const handled = onLine(this.#decode(last));
-          if (handled !== undefined) await handled;
-        }
-        return;
-      }
-      for (const frame of this.#framer.push(this.#buffer.subarray(0, count))) {
+      const frames = await this.#readFrames();
+      if (frames === null) return;
+      for (const frame of frames) {
         const handled = onLine(this.#decode(frame));
         if (handled !== undefined) await handled;
       }
     }
+  }
+
+  /**
+   * One read's worth of lines; at the end of the source, the unterminated
+   * last line if it counts, then `null`.
+   */
+  async #readFrames(): Promise<Frame[] | null> {
+    if (this.#ended) return null;
+    const count = await this.#source.read(this.#buffer);
+    if (count !== null) {
+      return this.#framer.push(this.#buffer.subarray(0, count));
+    }
+    this.#ended = true;
+    const last = this.#acceptUnterminated ? this.#framer.flush() : undefined;
+    return last === undefined ? null : [last];
   }
 
   #decode(frame: Frame): LineResult {
