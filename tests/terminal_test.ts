@@ -23,6 +23,7 @@ import {
   REPO_ROOT,
   START_TIMEOUT_MS,
 } from "./support/processes.ts";
+import { verifyPassword } from "../lib/credentials.ts";
 
 /** A password that appears nowhere else, so finding it on screen means a leak. */
 const SECRET = "Zebra-Quartz-42";
@@ -543,4 +544,37 @@ Deno.test("terminal: NO_COLOR turns colour off", async () => {
     await pane.press("C-c");
     assert.equal(await pane.waitForExit(), 0);
   });
+});
+
+Deno.test("terminal: hash-password reads the password twice without echo", async () => {
+  const dir = await makeScratchDir("im_hash_");
+  try {
+    const output = join(dir, "line.txt");
+    await using pane = await Pane.start([
+      "sh",
+      "-c",
+      `${shellQuote(Deno.execPath())} run lib/hash_password.ts bob > ${
+        shellQuote(output)
+      }`,
+    ]);
+    const prompted = (prompt: string) => (lines: string[]) =>
+      lines.some((line) => line.trimEnd() === prompt);
+    await pane.waitFor("first prompt", prompted("Password:"), START_TIMEOUT_MS);
+    await pane.type(SECRET);
+    await pane.press("Enter");
+    await pane.waitFor("second prompt", prompted("Password again:"));
+    await pane.type(SECRET);
+    await pane.press("Enter");
+    assert.equal(await pane.waitForExit(), 0);
+    const screen = await pane.screen();
+    assert.ok(
+      !screen.some((line) => line.includes(SECRET)),
+      `the password was echoed:\n${screen.join("\n")}`,
+    );
+    const [name, stored] = (await Deno.readTextFile(output)).trim().split(" ");
+    assert.equal(name, "bob");
+    assert.ok(await verifyPassword(stored, SECRET), stored);
+  } finally {
+    await removeScratchDir(dir);
+  }
 });
