@@ -39,6 +39,7 @@ import {
 } from "./support/spec_model.ts";
 import { waitUntil } from "./support/target.ts";
 import { type Address, WirePeer } from "./support/wire_peer.ts";
+import { concat } from "./support/bytes.ts";
 
 const AUTH_FAILED = "102 Authentication failed";
 
@@ -378,16 +379,6 @@ function unterminatedTail(rng: SeededRandom): Uint8Array {
 }
 
 // --- Running a script -------------------------------------------------------
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 function hex(bytes: Uint8Array): string {
   const shown = Array.from(

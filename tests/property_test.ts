@@ -57,6 +57,7 @@ import {
   type ModelFrame,
   TOO_LONG,
 } from "./support/spec_model.ts";
+import { concat } from "./support/bytes.ts";
 
 const encoder = new TextEncoder();
 const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -86,16 +87,6 @@ const INVALID_UTF8: readonly number[][] = [
   [0xf0, 0x9f, 0x98], // a truncated four-byte character
   [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
 ];
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /**
  * A byte stream made of pieces likely to find framing bugs: arbitrary bytes,

@@ -39,6 +39,16 @@ function assertUsersError(action: () => unknown, ...patterns: RegExp[]) {
 /** A pattern for line number `n`, as `file:n` or `line n`. */
 const lineNumber = (n: number): RegExp => new RegExp(`(?::|line )${n}\\b`);
 
+/** Asserts `loadUsers(path)` rejects with a `UsersFileError` naming `path`. */
+async function assertLoadFails(path: string, ...patterns: RegExp[]) {
+  await assert.rejects(loadUsers(path), (error) => {
+    assert.ok(error instanceof UsersFileError);
+    assert.ok(error.message.includes(path), error.message);
+    for (const pattern of patterns) assert.match(error.message, pattern);
+    return true;
+  });
+}
+
 Deno.test("parseUsers: one user per line", () => {
   const users = parseUsers("jacky 12345\nbob bob-pass\nmichael m1chael\n");
   assert.deepEqual(
@@ -150,20 +160,12 @@ Deno.test("loadUsers: a missing file is a UsersFileError naming the path", async
   const path = fileURLToPath(
     new URL("./fixtures/no_such_users_file.txt", import.meta.url),
   );
-  await assert.rejects(loadUsers(path), (error) => {
-    assert.ok(error instanceof UsersFileError);
-    assert.ok(error.message.includes(path), error.message);
-    return true;
-  });
+  await assertLoadFails(path);
 });
 
 Deno.test("loadUsers: a directory is a UsersFileError naming the path", async () => {
   const path = fileURLToPath(new URL("./fixtures", import.meta.url));
-  await assert.rejects(loadUsers(path), (error) => {
-    assert.ok(error instanceof UsersFileError);
-    assert.ok(error.message.includes(path), error.message);
-    return true;
-  });
+  await assertLoadFails(path);
 });
 
 Deno.test({
@@ -191,11 +193,7 @@ Deno.test({
   fn: () =>
     withTempDir(async (dir) => {
       const path = join(dir, "missing.txt");
-      await assert.rejects(loadUsers(path), (error) => {
-        assert.ok(error instanceof UsersFileError);
-        assert.ok(error.message.includes(path), error.message);
-        return true;
-      });
+      await assertLoadFails(path);
     }),
 });
 
@@ -205,12 +203,7 @@ Deno.test({
     withTempDir(async (dir) => {
       const path = join(dir, "users.txt");
       await Deno.writeTextFile(path, "jacky 12345\n# c\nbob\n");
-      await assert.rejects(loadUsers(path), (error) => {
-        assert.ok(error instanceof UsersFileError);
-        assert.ok(error.message.includes(path), error.message);
-        assert.match(error.message, lineNumber(3));
-        return true;
-      });
+      await assertLoadFails(path, lineNumber(3));
     }),
 });
 
@@ -220,12 +213,7 @@ Deno.test({
     withTempDir(async (dir) => {
       const path = join(dir, "users.txt");
       await Deno.writeTextFile(path, "jacky 1\nbob 2\njacky 3\n");
-      await assert.rejects(loadUsers(path), (error) => {
-        assert.ok(error instanceof UsersFileError);
-        assert.ok(error.message.includes(path), error.message);
-        assert.match(error.message, lineNumber(3));
-        return true;
-      });
+      await assertLoadFails(path, lineNumber(3));
     }),
 });
 

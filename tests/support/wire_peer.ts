@@ -12,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import { concat } from "./bytes.ts";
 
 /** A server address. */
 export interface Address {
@@ -122,7 +123,7 @@ export class LineConn {
           n = null; // reset, or closed by us
         }
         if (n === null) break;
-        let data = concat(partial, buf.subarray(0, n));
+        let data = concat([partial, buf.subarray(0, n)]);
         let nl: number;
         while ((nl = data.indexOf(NEWLINE)) >= 0) {
           const bytes = data.subarray(0, nl);
@@ -267,14 +268,6 @@ export class LineConn {
     await this.#writing;
     await this.#pump;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** Options of {@linkcode WirePeer.connect}. */
