@@ -14,11 +14,15 @@
  */
 
 import { parseArgs } from "node:util";
-import { EXIT_FAILURE, EXIT_USAGE, parsePort, UsageError } from "./lib/cli.ts";
-import { describeError } from "./lib/errors.ts";
-import { type ClientIO, inputLines, runClient } from "./lib/client.ts";
-import { systemTerminal } from "./lib/terminal.ts";
-import { TerminalUI } from "./lib/terminal_ui.ts";
+import { parsePort } from "./lib/cli.ts";
+import { type ClientIO, inputLines, runClient } from "./lib/client/mod.ts";
+import {
+  describeError,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  UsageError,
+} from "./lib/errors.ts";
+import { systemTerminal, TerminalUI } from "./lib/terminal/mod.ts";
 import { type TraceEvent, tracePrinter } from "./lib/trace.ts";
 
 const USAGE = "usage: client.ts [--trace] <server ip> <server port>";

@@ -9,27 +9,42 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseCount, parsePort, parseSeconds } from "./lib/cli.ts";
 import {
+  describeError,
+  describeListenError,
   EXIT_FAILURE,
+  EXIT_OK,
   EXIT_USAGE,
-  parseCount,
-  parsePort,
-  parseSeconds,
   UsageError,
-} from "./lib/cli.ts";
-import { describeError, describeListenError } from "./lib/errors.ts";
-import { startServer } from "./lib/server.ts";
-import { formatLogEvent, type LogFormat } from "./lib/server_log.ts";
+} from "./lib/errors.ts";
+import { DEFAULT_MAX_LINE_BYTES } from "./lib/net/line_framer.ts";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_LOGIN_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REPLY_TIMEOUT_MS,
+  formatLogEvent,
+  loadUsers,
+  type LogFormat,
+  startServer,
+  UsersFileError,
+} from "./lib/server/mod.ts";
 import { formatTrace, hidePassword } from "./lib/trace.ts";
-import { loadUsers, UsersFileError } from "./lib/users_file.ts";
 
 const USAGE = `usage: server.ts [options] <port> <users file>
 options:
-  --reply-timeout=SECONDS    time a receiver has to answer on Lb (default 10)
-  --connect-timeout=SECONDS  time allowed to connect Lb (default 5)
-  --login-timeout=SECONDS    time a new connection has to log in (default 30)
-  --max-line=BYTES           longest accepted line (default 65536)
-  --max-connections=N        most client connections at once (default 10000)
+  --reply-timeout=SECONDS    time a receiver has to answer on Lb (default ${
+  DEFAULT_REPLY_TIMEOUT_MS / 1000
+})
+  --connect-timeout=SECONDS  time allowed to connect Lb (default ${
+  DEFAULT_CONNECT_TIMEOUT_MS / 1000
+})
+  --login-timeout=SECONDS    time a new connection has to log in (default ${
+  DEFAULT_LOGIN_TIMEOUT_MS / 1000
+})
+  --max-line=BYTES           longest accepted line (default ${DEFAULT_MAX_LINE_BYTES})
+  --max-connections=N        most client connections at once (default ${DEFAULT_MAX_CONNECTIONS})
   --quiet                    log errors only
   --log-format=text|json     log line format (default text)
   --trace                    print every line on every link to stderr`;
@@ -94,7 +109,7 @@ async function main(args: string[]): Promise<number> {
     Deno.addSignalListener("SIGTERM", stop);
   });
   await server.close();
-  return 0;
+  return EXIT_OK;
 }
 
 function parseCommandLine(args: string[]) {

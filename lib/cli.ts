@@ -1,22 +1,11 @@
 /**
- * Helpers shared by the entry scripts: argument checks and exit codes.
+ * Argument checks shared by the entry scripts and tools.
  *
  * @module
  */
 
-/** Exit code for wrong command-line arguments. */
-export const EXIT_USAGE = 2;
-/** Exit code for a failure at run time. */
-export const EXIT_FAILURE = 1;
-
-/** A wrong command line; the message is shown with the usage line. */
-export class UsageError extends Error {
-  /** Creates the error with a message naming what is wrong. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { UsageError } from "./errors.ts";
+import { parsePortNumber } from "./protocol.ts";
 
 /** Options for {@linkcode parsePort}. */
 export interface ParsePortOptions {
@@ -34,14 +23,13 @@ export function parsePort(
   options: ParsePortOptions = {},
 ): number {
   const low = options.allowZero ? 0 : 1;
-  if (
-    !/^[0-9]{1,5}$/.test(text) || Number(text) < low || Number(text) > 65535
-  ) {
+  const port = parsePortNumber(text);
+  if (port === undefined || port < low) {
     throw new UsageError(
       `port must be a number from ${low} to 65535, not "${text}"`,
     );
   }
-  return Number(text);
+  return port;
 }
 
 /** Options for {@linkcode parseSeconds} and {@linkcode parseCount}. */

@@ -1,11 +1,39 @@
 /**
- * Short, one-line descriptions of errors, for logs and for messages shown to
- * a user in place of a stack trace.
+ * Errors at the programs' edges: the exit codes, the error for a wrong
+ * command line, and short one-line descriptions of errors, shown to a user in
+ * place of a stack trace.
  *
  * @module
  */
 
-/** A one-line description of `error`. */
+/** Exit code for success. */
+export const EXIT_OK = 0;
+/** Exit code for a failure at run time. */
+export const EXIT_FAILURE = 1;
+/** Exit code for wrong command-line arguments. */
+export const EXIT_USAGE = 2;
+/** Exit code when the user quits at once (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** A wrong command line; the message is shown with the usage line. */
+export class UsageError extends Error {
+  /** Creates the error with a message naming what is wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * A one-line description of `error`.
+ *
+ * @example
+ * ```ts
+ * import { describeError } from "./errors.ts";
+ *
+ * describeError(new Deno.errors.ConnectionRefused("os error 111")); // "connection refused"
+ * ```
+ */
 export function describeError(error: unknown): string {
   if (error instanceof Deno.errors.ConnectionReset) return "connection reset";
   if (error instanceof Deno.errors.BrokenPipe) return "connection broken";

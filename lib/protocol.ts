@@ -44,6 +44,7 @@ const TOALL_PREFIX = "/toall ";
 const FROM_PREFIX = "/from ";
 const BROADCASTFROM_PREFIX = "/broadcastfrom ";
 const PORT_DIGITS = /^[0-9]{1,5}$/;
+const HIGHEST_PORT = 65535;
 
 /** A line a client sends on La, as the server understands it. */
 export type Command =
@@ -61,9 +62,6 @@ const EXIT_COMMAND: Command = { kind: "exit" };
 const BAD_LOGIN: Command = { kind: "bad-login" };
 const UNRECOGNIZED_COMMAND: Command = { kind: "unrecognized" };
 
-/** The command kinds that {@linkcode parseCommand} can return. */
-export type CommandKind = Command["kind"];
-
 /**
  * Classifies one line received on La. Never throws: anything that is not a
  * well-formed command is `unrecognized`, except a `/login` line without
@@ -75,6 +73,8 @@ export type CommandKind = Command["kind"];
  *
  * @example
  * ```ts
+ * import { parseCommand } from "./protocol.ts";
+ *
  * parseCommand("/to bob  hi "); // { kind: "to", target: "bob", content: " hi " }
  * ```
  */
@@ -104,13 +104,30 @@ export function parseCommand(line: string): Command {
     return { kind: "login", user: words[0], password: words[1] };
   }
   if (line.startsWith(PORT_PREFIX)) {
-    const digits = line.slice(PORT_PREFIX.length);
-    if (!PORT_DIGITS.test(digits)) return UNRECOGNIZED_COMMAND;
-    const port = Number(digits);
-    if (port < 1 || port > 65535) return UNRECOGNIZED_COMMAND;
+    const port = parsePortNumber(line.slice(PORT_PREFIX.length));
+    if (port === undefined || port === 0) return UNRECOGNIZED_COMMAND;
     return { kind: "port", port };
   }
   return UNRECOGNIZED_COMMAND;
+}
+
+/**
+ * A TCP port number written in decimal (at most five digits, no sign), from 0
+ * to 65535; `undefined` for anything else. Port `0` is left to the caller:
+ * `/port 0` is refused, while a server may listen on port 0.
+ *
+ * @example
+ * ```ts
+ * import { parsePortNumber } from "./protocol.ts";
+ *
+ * parsePortNumber("30232"); // 30232
+ * parsePortNumber("65536"); // undefined
+ * ```
+ */
+export function parsePortNumber(text: string): number | undefined {
+  if (!PORT_DIGITS.test(text)) return undefined;
+  const port = Number(text);
+  return port <= HIGHEST_PORT ? port : undefined;
 }
 
 /** `/login <user> <password>`: the first line a client sends. */

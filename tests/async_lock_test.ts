@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { AsyncLock, type LockHandle } from "../lib/async_lock.ts";
+import { AsyncLock, type LockHandle } from "../lib/async/async_lock.ts";
 
 /** A promise with its resolve function, to let a task finish on cue. */
 function gate(): { promise: Promise<void>; open: () => void } {

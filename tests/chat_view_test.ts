@@ -12,7 +12,7 @@ import {
   formatTime,
   sanitize,
   senderColour,
-} from "../lib/chat_view.ts";
+} from "../lib/terminal/chat_view.ts";
 
 const AT = new Date(2024, 1, 23, 9, 5, 42);
 const ESC = "\x1b";

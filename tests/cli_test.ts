@@ -4,14 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  EXIT_FAILURE,
-  EXIT_USAGE,
-  parseCount,
-  parsePort,
-  parseSeconds,
-  UsageError,
-} from "../lib/cli.ts";
+import { parseCount, parsePort, parseSeconds } from "../lib/cli.ts";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "../lib/errors.ts";
 
 /** Asserts that `parsePort(text, options)` throws a `UsageError`. */
 function assertRejected(text: string, options?: { allowZero?: boolean }) {

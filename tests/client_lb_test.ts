@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import { connect as nodeConnect } from "node:net";
-import { runClient } from "../lib/client.ts";
-import { LineReader } from "../lib/line_reader.ts";
+import { runClient } from "../lib/client/mod.ts";
+import { LineReader } from "../lib/net/line_reader.ts";
 
 const encoder = new TextEncoder();
 

@@ -13,10 +13,14 @@ import {
   checkStoredPassword,
   hashPassword,
   verifyPassword,
-} from "../lib/credentials.ts";
-import { startServer } from "../lib/server.ts";
-import type { LogEvent } from "../lib/server_log.ts";
-import { loadUsers, parseUsers, UsersFileError } from "../lib/users_file.ts";
+} from "../lib/server/credentials.ts";
+import { startServer } from "../lib/server/mod.ts";
+import type { LogEvent } from "../lib/server/log.ts";
+import {
+  loadUsers,
+  parseUsers,
+  UsersFileError,
+} from "../lib/server/users_file.ts";
 import {
   assertNoStackTrace,
   makeScratchDir,

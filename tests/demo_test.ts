@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runDemo } from "../lib/demo.ts";
+import { runDemo } from "../tools/demo.ts";
 import { BOB, JACKY, MICHAEL, transcript } from "./fixtures/appendix.ts";
 
 const TRACE = /^(\w+) +(\d\d:\d\d|--:--) ((?:CLIENT|SERVER)\([ab]\): .*)$/;

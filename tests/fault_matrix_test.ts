@@ -23,9 +23,9 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChatServer, startServer } from "../lib/server.ts";
-import type { LogEvent } from "../lib/server_log.ts";
-import { loadUsers } from "../lib/users_file.ts";
+import { type ChatServer, startServer } from "../lib/server/mod.ts";
+import type { LogEvent } from "../lib/server/log.ts";
+import { loadUsers } from "../lib/server/users_file.ts";
 import {
   type Holdings,
   holdings,

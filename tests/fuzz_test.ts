@@ -27,8 +27,8 @@ import {
   formatList,
   UNRECOGNIZED,
 } from "../lib/protocol.ts";
-import { type ChatServer, startServer } from "../lib/server.ts";
-import type { LogEvent } from "../lib/server_log.ts";
+import { type ChatServer, startServer } from "../lib/server/mod.ts";
+import type { LogEvent } from "../lib/server/log.ts";
 import { SeededRandom, seedFromEnv } from "./support/seeded_random.ts";
 import {
   classifyModel,

@@ -1,5 +1,5 @@
 /**
- * `lib/hash_password.ts` (`deno task hash-password <user>`) as a real
+ * `tools/hash_password.ts` (`deno task hash-password <user>`) as a real
  * process: the password comes from a pipe on standard input, the users-file
  * line goes to standard output, mistakes give a one-line error and the
  * documented exit codes (2 for wrong arguments, 1 for a bad password).
@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { verifyPassword } from "../lib/credentials.ts";
-import { parseUsers } from "../lib/users_file.ts";
+import { verifyPassword } from "../lib/server/credentials.ts";
+import { parseUsers } from "../lib/server/users_file.ts";
 import {
   assertOneLine,
   type ExitResult,
@@ -17,7 +17,7 @@ import {
   TestProcess,
 } from "./support/processes.ts";
 
-const SCRIPT = join(REPO_ROOT, "lib", "hash_password.ts");
+const SCRIPT = join(REPO_ROOT, "tools", "hash_password.ts");
 
 /** Runs the script with `args`, writes `input` to its stdin, closes it. */
 async function hashPasswordRun(

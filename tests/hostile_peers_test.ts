@@ -13,9 +13,9 @@ import {
   type ChatServer,
   type ServerOptions,
   startServer,
-} from "../lib/server.ts";
-import type { LogEvent } from "../lib/server_log.ts";
-import { loadUsers } from "../lib/users_file.ts";
+} from "../lib/server/mod.ts";
+import type { LogEvent } from "../lib/server/log.ts";
+import { loadUsers } from "../lib/server/users_file.ts";
 import {
   type Holdings,
   holdings,

@@ -4,7 +4,11 @@
  */
 
 import assert from "node:assert/strict";
-import { type Key, KeyDecoder, type KeyName } from "../lib/key_decoder.ts";
+import {
+  type Key,
+  KeyDecoder,
+  type KeyName,
+} from "../lib/terminal/key_decoder.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const text = (value: string): Key => ({ kind: "text", text: value });

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { KeyDecoder } from "../lib/key_decoder.ts";
+import { KeyDecoder } from "../lib/terminal/key_decoder.ts";
 import {
   drawLine,
   editKeys,
@@ -13,7 +13,7 @@ import {
   type EditorState,
   EMPTY_EDITOR,
   layoutLine,
-} from "../lib/line_editor.ts";
+} from "../lib/terminal/line_editor.ts";
 import { VirtualScreen } from "./support/virtual_screen.ts";
 
 const LEFT = "\x1b[D";

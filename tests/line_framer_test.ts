@@ -10,7 +10,7 @@ import {
   type Frame,
   LINE_TOO_LONG,
   LineFramer,
-} from "../lib/line_framer.ts";
+} from "../lib/net/line_framer.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

@@ -11,7 +11,7 @@ import {
   LINE_TOO_LONG,
   LineReader,
   type LineResult,
-} from "../lib/line_reader.ts";
+} from "../lib/net/line_reader.ts";
 
 const encoder = new TextEncoder();
 

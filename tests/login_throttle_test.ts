@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LoginThrottle } from "../lib/login_throttle.ts";
+import { LoginThrottle } from "../lib/server/login_throttle.ts";
 
 Deno.test("LoginThrottle: three free failures, then 1 s, 2 s, 4 s, capped at 8 s", () => {
   const throttle = new LoginThrottle();

@@ -31,13 +31,13 @@ import {
   type Frame,
   LINE_TOO_LONG,
   LineFramer,
-} from "../lib/line_framer.ts";
+} from "../lib/net/line_framer.ts";
 import {
   type ByteSource,
   LINE_NOT_UTF8,
   LineReader,
   type LineResult,
-} from "../lib/line_reader.ts";
+} from "../lib/net/line_reader.ts";
 import {
   type Delivery,
   formatDelivery,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatLogEvent, type LogEvent } from "../lib/server_log.ts";
+import { formatLogEvent, type LogEvent } from "../lib/server/log.ts";
 
 const EVENT: LogEvent = {
   level: "error",

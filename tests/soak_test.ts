@@ -39,8 +39,8 @@ import {
   parseDelivery,
   RECEIPT_SUCCESSFUL,
 } from "../lib/protocol.ts";
-import { type ChatServer, startServer } from "../lib/server.ts";
-import type { LogEvent } from "../lib/server_log.ts";
+import { type ChatServer, startServer } from "../lib/server/mod.ts";
+import type { LogEvent } from "../lib/server/log.ts";
 import { SeededRandom, seedFromEnv } from "./support/seeded_random.ts";
 import { waitUntil } from "./support/target.ts";
 import { delay } from "./support/wire_peer.ts";

@@ -23,7 +23,7 @@ import {
   REPO_ROOT,
   START_TIMEOUT_MS,
 } from "./support/processes.ts";
-import { verifyPassword } from "../lib/credentials.ts";
+import { verifyPassword } from "../lib/server/credentials.ts";
 
 /** A password that appears nowhere else, so finding it on screen means a leak. */
 const SECRET = "Zebra-Quartz-42";
@@ -553,7 +553,7 @@ Deno.test("terminal: hash-password reads the password twice without echo", async
     await using pane = await Pane.start([
       "sh",
       "-c",
-      `${shellQuote(Deno.execPath())} run lib/hash_password.ts bob > ${
+      `${shellQuote(Deno.execPath())} run tools/hash_password.ts bob > ${
         shellQuote(output)
       }`,
     ]);

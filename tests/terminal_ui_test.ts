@@ -8,10 +8,11 @@
 
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
-import { EXIT_INTERRUPTED, type InputKind, runClient } from "../lib/client.ts";
-import { startServer } from "../lib/server.ts";
-import { TerminalUI } from "../lib/terminal_ui.ts";
-import { loadUsers } from "../lib/users_file.ts";
+import { type InputKind, runClient } from "../lib/client/mod.ts";
+import { EXIT_INTERRUPTED } from "../lib/errors.ts";
+import { startServer } from "../lib/server/mod.ts";
+import { TerminalUI } from "../lib/terminal/terminal_ui.ts";
+import { loadUsers } from "../lib/server/users_file.ts";
 import { FakeTerminal } from "./support/virtual_screen.ts";
 import { USERS_FILE } from "./support/processes.ts";
 

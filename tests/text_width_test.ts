@@ -9,7 +9,7 @@ import {
   graphemes,
   graphemeWidth,
   textWidth,
-} from "../lib/text_width.ts";
+} from "../lib/terminal/text_width.ts";
 
 const FAMILY = "\u{1F469}\u200D\u{1F469}\u200D\u{1F467}"; // 👩‍👩‍👧
 const E_ACUTE_COMBINING = "e\u0301"; // é as e + combining acute

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TimeoutQueue } from "../lib/timeout_queue.ts";
+import { TimeoutQueue } from "../lib/async/timeout_queue.ts";
 
 /** Resolves when `fired` has `count` entries, or rejects after `ms`. */
 function waitFor(fired: string[], count: number, ms = 2000): Promise<void> {

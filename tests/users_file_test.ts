@@ -9,7 +9,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadUsers, parseUsers, UsersFileError } from "../lib/users_file.ts";
+import {
+  loadUsers,
+  parseUsers,
+  UsersFileError,
+} from "../lib/server/users_file.ts";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/users.txt", import.meta.url));
 

@@ -24,7 +24,7 @@ import { Buffer } from "node:buffer";
 import { once } from "node:events";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import type { ServerStats } from "../../lib/server.ts";
+import type { ServerStats } from "../../lib/server/mod.ts";
 import {
   type ProcessScope,
   type ServerProcess,

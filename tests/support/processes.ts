@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 
 /** The repository root, wherever the tests are run from. */
 export const REPO_ROOT: string = fileURLToPath(
-  new URL("../../", import.meta.url),
+  new URL("../..", import.meta.url),
 );
 
 /** The entry scripts and the sample users file. */

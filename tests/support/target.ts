@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type ChatServer, startServer } from "../../lib/server.ts";
-import { loadUsers } from "../../lib/users_file.ts";
+import { type ChatServer, startServer } from "../../lib/server/mod.ts";
+import { loadUsers } from "../../lib/server/users_file.ts";
 import {
   type Address,
   delay,

@@ -11,8 +11,8 @@ import type {
   OutputStream,
   TerminalDevice,
   TerminalSignal,
-} from "../../lib/terminal.ts";
-import { graphemes, graphemeWidth } from "../../lib/text_width.ts";
+} from "../../lib/terminal/terminal.ts";
+import { graphemes, graphemeWidth } from "../../lib/terminal/text_width.ts";
 
 /** A screen with unlimited rows (nothing scrolls off) and a fixed width. */
 export class VirtualScreen {

@@ -2,7 +2,7 @@
  * Prints a users-file line with an scrypt-hashed password:
  *
  * ```sh
- * deno run lib/hash_password.ts <user name>     # or: deno task hash-password <user name>
+ * deno run tools/hash_password.ts <user name>     # or: deno task hash-password <user name>
  * ```
  *
  * On a terminal the password is read without echo, twice; from a pipe, the
@@ -11,8 +11,14 @@
  * @module
  */
 
-import { hashPassword } from "./credentials.ts";
-import { LineReader } from "./line_reader.ts";
+import {
+  describeError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+} from "../lib/errors.ts";
+import { hashPassword } from "../lib/server/credentials.ts";
+import { LineReader } from "../lib/net/line_reader.ts";
 
 const USAGE = "usage: hash_password.ts <user name>";
 const CTRL_C = 0x03;
@@ -69,27 +75,27 @@ async function readPassword(): Promise<string | null> {
 async function main(args: string[]): Promise<number> {
   if (args.length !== 1 || /\s/.test(args[0]) || args[0] === "") {
     console.error(`error: expected one user name without spaces\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
   let password: string | null;
   try {
     password = await readPassword();
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
+    console.error(`error: ${describeError(error)}`);
+    return EXIT_FAILURE;
   }
   if (password === null || password === "") {
     console.error("error: no password given");
-    return 1;
+    return EXIT_FAILURE;
   }
   if (/\s/.test(password)) {
     console.error(
       "error: a password cannot contain spaces (users file format)",
     );
-    return 1;
+    return EXIT_FAILURE;
   }
   console.log(`${args[0]} ${await hashPassword(password)}`);
-  return 0;
+  return EXIT_OK;
 }
 
 if (import.meta.main) {

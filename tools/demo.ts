@@ -5,7 +5,7 @@
  * notation.
  *
  * ```sh
- * deno run --allow-net --allow-read lib/demo.ts [--speed=20]
+ * deno run --allow-net --allow-read tools/demo.ts [--speed=20]
  * ```
  *
  * The demo's clock runs `speed` times faster than the Appendix's, and the
@@ -16,11 +16,12 @@
 
 import { parseArgs } from "node:util";
 import { setTimeout as delay } from "node:timers/promises";
-import { runClient } from "./client.ts";
-import { BUILD_SUCCESSFUL } from "./protocol.ts";
-import { startServer } from "./server.ts";
-import { formatTrace, type TraceEvent } from "./trace.ts";
-import { loadUsers } from "./users_file.ts";
+import { runClient } from "../lib/client/mod.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../lib/errors.ts";
+import { BUILD_SUCCESSFUL } from "../lib/protocol.ts";
+import { startServer } from "../lib/server/mod.ts";
+import { formatTrace, type TraceEvent } from "../lib/trace.ts";
+import { loadUsers } from "../lib/server/users_file.ts";
 
 /** One line a scripted user types, and when (seconds on the Appendix clock). */
 interface ScriptedLine {
@@ -160,9 +161,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   }));
   const codes = await Promise.all(runs);
   print("");
-  const ok = codes.every((code) => code === 0);
+  const ok = codes.every((code) => code === EXIT_OK);
   print(ok ? "All three clients said goodbye." : "A client failed.");
-  return ok ? 0 : 1;
+  return ok ? EXIT_OK : EXIT_FAILURE;
 }
 
 if (import.meta.main) {
@@ -175,7 +176,7 @@ if (import.meta.main) {
     console.error(
       "error: --speed must be a positive number\nusage: demo.ts [--speed=N]",
     );
-    Deno.exit(2);
+    Deno.exit(EXIT_USAGE);
   }
   Deno.exit(await runDemo({ speed }));
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { parseDelivery, statusCode } from "./protocol.ts";
+import { parseDelivery, statusCode } from "../protocol.ts";
 
 /** SGR colour codes used by the view. */
 const BOLD = "1";

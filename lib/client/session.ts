@@ -2,24 +2,23 @@
  * The instant-messaging client: logs a user in over link La, opens link Lb
  * for incoming chat, then sends the user's commands and shows the replies.
  *
- * The session talks to the user through a {@linkcode ClientUI}. The plain
- * one, {@linkcode lineUI}, reads and prints whole lines, so the client works
- * the same through a pipe, from a file and in tests; `terminal_ui.ts` has the
- * interactive one used when standard input is a terminal.
+ * The session talks to the user through a {@linkcode ClientUI} (`ui.ts`).
+ * The plain one, {@linkcode lineUI}, reads and prints whole lines, so the
+ * client works the same through a pipe, from a file and in tests;
+ * `lib/terminal/` has the interactive one used when standard input is a
+ * terminal.
  *
  * @module
  */
 
-import { describeError } from "./errors.ts";
-import { LineConnection } from "./line_connection.ts";
-import type { TraceEvent } from "./trace.ts";
 import {
-  type ByteSource,
-  DEFAULT_MAX_LINE_BYTES,
-  LINE_NOT_UTF8,
-  LINE_TOO_LONG,
-  LineReader,
-} from "./line_reader.ts";
+  describeError,
+  EXIT_FAILURE,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+} from "../errors.ts";
+import { LineConnection } from "../net/line_connection.ts";
+import type { TraceEvent } from "../trace.ts";
 import {
   AUTH_FAILED,
   AUTH_SUCCESSFUL,
@@ -30,15 +29,9 @@ import {
   formatPort,
   parseDelivery,
   RECEIPT_SUCCESSFUL,
-} from "./protocol.ts";
+} from "../protocol.ts";
+import { type ClientIO, type ClientUI, type InputKind, lineUI } from "./ui.ts";
 
-/** The prompt for the user name. */
-export const USER_PROMPT = "Please input your user name:";
-/** The prompt for the password. */
-export const PASSWORD_PROMPT = "Please input your password:";
-
-/** Longest line the user may enter, in bytes (the server's default limit). */
-export const MAX_INPUT_LINE_BYTES = DEFAULT_MAX_LINE_BYTES;
 // How long to wait for the server to connect: to reach it at all, and for
 // its Lb connection after it said `201`.
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -52,87 +45,6 @@ export interface ServerAddress {
   hostname: string;
   /** Its listening port. */
   port: number;
-}
-
-/** What the session asks the user for. */
-export type InputKind = "user" | "password" | "command";
-
-/**
- * The user's side of a session: where input comes from and where replies,
- * chat and errors go.
- */
-export interface ClientUI {
-  /**
-   * The next line the user enters, asked for as `kind` (the UI shows the
-   * prompt for a user name or a password), or `null` once input has ended.
-   */
-  readLine(kind: InputKind): Promise<string | null>;
-  /** Shows a reply the server sent on La. */
-  showReply(line: string): void;
-  /** Shows a line that arrived on Lb. */
-  showIncoming(line: string): void;
-  /** Shows a command the client sends by itself: `/exit` at end of input. */
-  showAutoCommand(line: string): void;
-  /** Shows an error line. */
-  showError(line: string): void;
-  /**
-   * Resolves when the user wants to quit at once, without waiting for the
-   * server (a second Ctrl-C); the session then ends with exit code 130.
-   */
-  readonly quit?: Promise<void>;
-  /** Called once when the session ends: release the input. */
-  close(): void;
-}
-
-/** Plain lines in and out: the client's behaviour on a pipe. */
-export interface LineIO {
-  /** The lines the user enters, in order. */
-  input: AsyncIterable<string>;
-  /** Shows a line to the user. Defaults to `console.log`. */
-  output?: (line: string) => void;
-  /** Shows an error line. Defaults to `console.error`. */
-  error?: (line: string) => void;
-  /** Told of every line sent or received on either link. */
-  trace?: (event: TraceEvent) => void;
-}
-
-/** A ready-made {@linkcode ClientUI}. */
-export interface UIIO {
-  /** The user interface. */
-  ui: ClientUI;
-  /** Told of every line sent or received on either link. */
-  trace?: (event: TraceEvent) => void;
-}
-
-/** What the client reads from and writes to. */
-export type ClientIO = LineIO | UIIO;
-
-/** Exit code when the user quits at once (128 + SIGINT). */
-export const EXIT_INTERRUPTED = 130;
-
-/**
- * The plain {@linkcode ClientUI}: prompts, replies and incoming chat lines
- * are printed as they are, one per line, and input is read line by line.
- */
-export function lineUI(io: LineIO): ClientUI {
-  const input = io.input[Symbol.asyncIterator]();
-  const output = io.output ?? console.log;
-  const error = io.error ?? console.error;
-  return {
-    async readLine(kind) {
-      if (kind === "user") output(USER_PROMPT);
-      if (kind === "password") output(PASSWORD_PROMPT);
-      const next = await input.next();
-      return next.done ? null : next.value;
-    },
-    showReply: output,
-    showIncoming: output,
-    showAutoCommand() {},
-    showError: error,
-    close() {
-      input.return?.().catch(() => {});
-    },
-  };
 }
 
 /** The link to the server broke or the server misbehaved. */
@@ -162,7 +74,7 @@ export async function runClient(
       }`,
     );
     ui.close();
-    return 1;
+    return EXIT_FAILURE;
   }
   const session = new ClientSession(conn, ui, io.trace);
   try {
@@ -171,43 +83,9 @@ export async function runClient(
     if (cause instanceof Interrupted) return EXIT_INTERRUPTED;
     if (!(cause instanceof LinkLost)) throw cause;
     ui.showError(`error: ${cause.message}`);
-    return 1;
+    return EXIT_FAILURE;
   } finally {
     await session.close();
-  }
-}
-
-/** Options for {@linkcode inputLines}. */
-export interface InputLinesOptions {
-  /** Told of each line skipped as too long. Defaults to `console.error`. */
-  onSkip?: (message: string) => void;
-}
-
-/**
- * Turns a byte stream (standard input) into the lines a user entered. A last
- * line without `\n` counts; a line over {@linkcode MAX_INPUT_LINE_BYTES} is
- * skipped with a message to `onSkip`.
- */
-export async function* inputLines(
-  source: ByteSource,
-  options: InputLinesOptions = {},
-): AsyncGenerator<string> {
-  const onSkip = options.onSkip ?? console.error;
-  const reader = new LineReader(source, {
-    maxLineBytes: MAX_INPUT_LINE_BYTES,
-    strictUtf8: false,
-    acceptUnterminated: true,
-  });
-  for (;;) {
-    const line = await reader.readLine();
-    if (line === null) return;
-    if (line === LINE_TOO_LONG) {
-      onSkip(
-        `error: line longer than ${MAX_INPUT_LINE_BYTES} bytes, not sent`,
-      );
-    } else if (line !== LINE_NOT_UTF8) {
-      yield line;
-    }
   }
 }
 
@@ -240,13 +118,13 @@ class ClientSession {
   }
 
   async run(): Promise<number> {
-    if (!await this.#logIn()) return 0;
-    if (!await this.#buildLb()) return 1;
+    if (!await this.#logIn()) return EXIT_OK;
+    if (!await this.#buildLb()) return EXIT_FAILURE;
     for (;;) {
       const typed = await this.#nextInput("command");
       if (typed === null) this.#ui.showAutoCommand(EXIT);
       const reply = await this.#command(typed ?? EXIT);
-      if (reply === BYE) return 0;
+      if (reply === BYE) return EXIT_OK;
       if (typed === null) {
         throw new LinkLost(`the server answered /exit with: ${reply}`);
       }

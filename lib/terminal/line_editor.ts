@@ -144,11 +144,6 @@ export function editKeys(
   return { state, effects };
 }
 
-/** `state` with its line replaced by `text`, cursor at the end. */
-export function withText(state: EditorState, text: string): EditorState {
-  return { ...state, text, cursor: text.length };
-}
-
 function act(
   state: EditorState,
   action: EditorAction,

@@ -20,6 +20,27 @@ export interface LoginThrottleOptions {
   forgetAfterMs?: number;
 }
 
+/** The throttle's limits when none are given. */
+export const DEFAULT_LOGIN_THROTTLE: Readonly<Required<LoginThrottleOptions>> =
+  {
+    freeFailures: 3,
+    baseDelayMs: 1_000,
+    maxDelayMs: 8_000,
+    maxAddresses: 100_000,
+    forgetAfterMs: 15 * 60_000,
+  };
+
+/** `options` with a default for every limit left out. */
+export function throttleSettings(
+  options: LoginThrottleOptions = {},
+): Required<LoginThrottleOptions> {
+  const settings = { ...DEFAULT_LOGIN_THROTTLE };
+  for (const key of Object.keys(settings) as (keyof typeof settings)[]) {
+    settings[key] = options[key] ?? settings[key];
+  }
+  return settings;
+}
+
 interface FailureRecord {
   failures: number;
   lastFailure: number;
@@ -27,21 +48,14 @@ interface FailureRecord {
 
 /** Counts failed logins per source address and says how long to wait. */
 export class LoginThrottle {
-  readonly #free: number;
-  readonly #base: number;
-  readonly #max: number;
-  readonly #maxAddresses: number;
-  readonly #forgetAfter: number;
+  /** The limits in force, defaults filled in. */
+  readonly settings: Readonly<Required<LoginThrottleOptions>>;
   // Insertion order is last-failure order: the first entry is the stalest.
   readonly #records = new Map<string, FailureRecord>();
 
   /** Creates a throttle with the given limits. */
   constructor(options: LoginThrottleOptions = {}) {
-    this.#free = options.freeFailures ?? 3;
-    this.#base = options.baseDelayMs ?? 1_000;
-    this.#max = options.maxDelayMs ?? 8_000;
-    this.#maxAddresses = options.maxAddresses ?? 100_000;
-    this.#forgetAfter = options.forgetAfterMs ?? 15 * 60_000;
+    this.settings = throttleSettings(options);
   }
 
   /** Addresses with failures on record. */
@@ -62,12 +76,15 @@ export class LoginThrottle {
     record.failures++;
     record.lastFailure = now;
     this.#records.set(address, record);
-    if (this.#records.size > this.#maxAddresses) {
+    if (this.#records.size > this.settings.maxAddresses) {
       this.#records.delete(this.#records.keys().next().value!);
     }
-    const over = record.failures - this.#free;
+    const over = record.failures - this.settings.freeFailures;
     if (over <= 0) return 0;
-    return Math.min(this.#base * 2 ** Math.min(over - 1, 30), this.#max);
+    return Math.min(
+      this.settings.baseDelayMs * 2 ** Math.min(over - 1, 30),
+      this.settings.maxDelayMs,
+    );
   }
 
   /** Records a successful login: the address starts over. */
@@ -77,7 +94,7 @@ export class LoginThrottle {
 
   #forgetStale(now: number): void {
     for (const [address, record] of this.#records) {
-      if (now - record.lastFailure < this.#forgetAfter) break;
+      if (now - record.lastFailure < this.settings.forgetAfterMs) break;
       this.#records.delete(address);
     }
   }

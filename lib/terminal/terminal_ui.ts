@@ -23,7 +23,7 @@ import {
   MAX_INPUT_LINE_BYTES,
   PASSWORD_PROMPT,
   USER_PROMPT,
-} from "./client.ts";
+} from "../client/ui.ts";
 import {
   formatError,
   formatIncoming,

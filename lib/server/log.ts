@@ -5,6 +5,8 @@
  * @module
  */
 
+import { describeError } from "../errors.ts";
+
 /** How much an event matters: `error` events are kept by `--quiet`. */
 export type LogLevel = "info" | "error";
 
@@ -42,4 +44,43 @@ export function formatLogEvent(
   }
   const level = event.level === "error" ? "ERROR" : "INFO ";
   return `${time.toISOString()} ${level} ${event.message}`;
+}
+
+/**
+ * Where a server's events go: to a sink, filtered by level. With no sink,
+ * nothing is built or kept.
+ */
+export class EventLog {
+  /**
+   * Whether `info` events are kept. Check it before building an event on a
+   * hot path.
+   */
+  readonly info: boolean;
+  readonly #sink: ((event: LogEvent) => void) | undefined;
+
+  /** Keeps events at `level` and above, handing each to `sink`. */
+  constructor(
+    sink: ((event: LogEvent) => void) | undefined,
+    level: LogLevel = "info",
+  ) {
+    this.#sink = sink;
+    this.info = sink !== undefined && level === "info";
+  }
+
+  /** Hands `event` to the sink if its level is kept. */
+  emit(event: LogEvent): void {
+    if (event.level === "info" && !this.info) return;
+    this.#sink?.(event);
+  }
+
+  /** Logs a fault of the server's own, which it survives. */
+  internalError(error: unknown): void {
+    const cause = describeError(error);
+    this.emit({
+      level: "error",
+      event: "internal-error",
+      message: `internal error: ${cause}`,
+      cause,
+    });
+  }
 }

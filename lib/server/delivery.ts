@@ -1,0 +1,146 @@
+/**
+ * Delivery: `/to` and `/toall`, each message an exchange on the receiver's
+ * link under the receiver's lock (see {@linkcode Inbox.exchange}).
+ *
+ * {@linkcode Delivery} is the seam a cluster replaces: a single server
+ * reaches receivers in its own memory ({@linkcode LocalDelivery}); a cluster
+ * node also reaches the ones on other nodes.
+ *
+ * @module
+ */
+
+import type { TimeoutQueue } from "../async/timeout_queue.ts";
+import { encodeLine } from "../net/line_connection.ts";
+import { formatDelivery, RECEIPT_SUCCESSFUL } from "../protocol.ts";
+import { type Inbox, RECEIVER_LEFT, TIMED_OUT } from "./inbox.ts";
+import type { EventLog } from "./log.ts";
+import type { Registry } from "./registry.ts";
+
+/** How chat reaches its receivers. */
+export interface Delivery {
+  /**
+   * `/to`: delivers `content` from `sender` to `target`; true once the
+   * receiver acknowledged it with `302`.
+   */
+  sendTo(sender: string, target: string, content: string): Promise<boolean>;
+  /**
+   * `/toall`: delivers `content` from `sender` to every other online user
+   * at once; true only if every one of them acknowledged it.
+   */
+  sendToAll(sender: string, content: string): Promise<boolean>;
+}
+
+/** What a {@linkcode LocalDelivery} works with. */
+export interface LocalDeliveryOptions {
+  /** The reply timeout: how long a receiver has to answer. */
+  replies: TimeoutQueue;
+  /** Where deliveries and their failures are logged. */
+  log: EventLog;
+}
+
+/** Delivery to the users online on this server. */
+export class LocalDelivery implements Delivery {
+  readonly #registry: Registry;
+  readonly #replies: TimeoutQueue;
+  readonly #log: EventLog;
+
+  /** Delivers to the local users of `registry`. */
+  constructor(registry: Registry, options: LocalDeliveryOptions) {
+    this.#registry = registry;
+    this.#replies = options.replies;
+    this.#log = options.log;
+  }
+
+  /** `/to` a user online on this server; false for anyone else. */
+  async sendTo(
+    sender: string,
+    target: string,
+    content: string,
+  ): Promise<boolean> {
+    const receiver = this.#registry.local(target);
+    if (receiver === undefined || !receiver.ready) {
+      this.#failed(sender, target, "not online with Lb", 0);
+      return false;
+    }
+    const text = formatDelivery({ kind: "from", sender, content });
+    return await this.deliver(sender, receiver, text, encodeLine(text));
+  }
+
+  /**
+   * `/toall` to every other user online on this server who has a chat
+   * link, all at once; true if every one acknowledged (or there is nobody).
+   */
+  async sendToAll(sender: string, content: string): Promise<boolean> {
+    const text = formatDelivery({ kind: "broadcastfrom", sender, content });
+    // Encoded once for every receiver.
+    const bytes = encodeLine(text);
+    const deliveries: Promise<boolean>[] = [];
+    for (const receiver of this.#registry.locals()) {
+      if (receiver.name !== sender && receiver.ready) {
+        deliveries.push(this.deliver(sender, receiver, text, bytes));
+      }
+    }
+    const results = await Promise.all(deliveries);
+    return results.every(Boolean);
+  }
+
+  /**
+   * One exchange with `receiver`, logged; true only for a `302` within the
+   * reply timeout. A receiver that does not answer in time, or whose link
+   * breaks, is logged out.
+   */
+  async deliver(
+    sender: string,
+    receiver: Inbox,
+    text: string,
+    bytes: Uint8Array,
+  ): Promise<boolean> {
+    const started = performance.now();
+    const receipt = await receiver.exchange(text, bytes, this.#replies);
+    const ms = performance.now() - started;
+    if (receipt === RECEIPT_SUCCESSFUL) {
+      // Built only when logged: this is the hot path.
+      if (this.#log.info) {
+        this.#log.emit({
+          level: "info",
+          event: "delivery",
+          message: `${sender} -> ${receiver.name}: delivered in ${
+            ms.toFixed(1)
+          } ms`,
+          user: sender,
+          to: receiver.name,
+          ms,
+        });
+      }
+      return true;
+    }
+    let why: string;
+    if (receipt === RECEIVER_LEFT) {
+      why = "receiver left";
+    } else if (receipt === TIMED_OUT) {
+      why = `no receipt within ${this.#replies.delayMs} ms`;
+      receiver.owner.drop(why);
+    } else if (receipt === null) {
+      why = "Lb broke";
+      receiver.owner.drop("Lb broke during a delivery");
+    } else {
+      why = typeof receipt === "string"
+        ? `answered ${JSON.stringify(receipt)} instead of a receipt`
+        : "answered an unreadable line";
+    }
+    this.#failed(sender, receiver.name, why, ms);
+    return false;
+  }
+
+  #failed(sender: string, receiver: string, why: string, ms: number): void {
+    this.#log.emit({
+      level: "error",
+      event: "delivery-failed",
+      message: `${sender} -> ${receiver}: ${why}`,
+      user: sender,
+      to: receiver,
+      cause: why,
+      ms,
+    });
+  }
+}
