@@ -29,9 +29,11 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeError } from "./errors.ts";
  *
- * describeError(new Deno.errors.ConnectionRefused("os error 111")); // "connection refused"
+ * const refused = new Deno.errors.ConnectionRefused("os error 111");
+ * assert.equal(describeError(refused), "connection refused");
  * ```
  */
 export function describeError(error: unknown): string {

@@ -73,9 +73,14 @@ const UNRECOGNIZED_COMMAND: Command = { kind: "unrecognized" };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCommand } from "./protocol.ts";
  *
- * parseCommand("/to bob  hi "); // { kind: "to", target: "bob", content: " hi " }
+ * assert.deepEqual(parseCommand("/to bob  hi "), {
+ *   kind: "to",
+ *   target: "bob",
+ *   content: " hi ",
+ * });
  * ```
  */
 export function parseCommand(line: string): Command {
@@ -118,10 +123,11 @@ export function parseCommand(line: string): Command {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePortNumber } from "./protocol.ts";
  *
- * parsePortNumber("30232"); // 30232
- * parsePortNumber("65536"); // undefined
+ * assert.equal(parsePortNumber("30232"), 30232);
+ * assert.equal(parsePortNumber("65536"), undefined);
  * ```
  */
 export function parsePortNumber(text: string): number | undefined {

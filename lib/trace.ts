@@ -36,8 +36,13 @@ export function formatClock(seconds: number | undefined): string {
  *
  * @example
  * ```ts
- * formatTrace(21, { link: "a", from: "SERVER", line: "301 jacky bob michael" });
- * // "00:21 SERVER(a): 301 jacky bob michael"
+ * import assert from "node:assert/strict";
+ * import { formatTrace } from "./trace.ts";
+ *
+ * assert.equal(
+ *   formatTrace(21, { link: "a", from: "SERVER", line: "301 jacky bob" }),
+ *   "00:21 SERVER(a): 301 jacky bob",
+ * );
  * ```
  */
 export function formatTrace(

@@ -28,9 +28,9 @@ import {
 } from "./support/faults.ts";
 import { ProcessScope } from "./support/processes.ts";
 import { passwordOf, USERS_FILE } from "./support/target.ts";
+import { delay } from "../lib/async/delay.ts";
 import {
   type Address,
-  delay,
   type PeerOptions,
   Status,
   WirePeer,

@@ -13,7 +13,9 @@ import {
   waitUntil,
   withTarget,
 } from "./support/target.ts";
-import { delay, Status, type WirePeer } from "./support/wire_peer.ts";
+import { delay } from "../lib/async/delay.ts";
+import { stalledListener } from "./support/faults.ts";
+import { Status, type WirePeer } from "./support/wire_peer.ts";
 
 const encoder = new TextEncoder();
 const bytes = (...parts: (string | number[])[]): Uint8Array => {
@@ -209,41 +211,6 @@ Deno.test("decision 3: /port to a port nobody listens on gets 202", async () => 
     await jacky.request(`/port ${closedPort()}`, Status.BUILD_FAILED);
   });
 });
-
-/**
- * A listener whose accept queue is full: the kernel drops further SYNs, so a
- * connect to it hangs instead of being refused.
- */
-async function stalledListener(): Promise<{ port: number; close(): void }> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const queued: Deno.Conn[] = [];
-  const close = () => {
-    for (const conn of queued) conn.close();
-    listener.close();
-  };
-  try {
-    for (;;) {
-      const signal = AbortSignal.timeout(200);
-      try {
-        queued.push(
-          await Deno.connect({
-            hostname: "127.0.0.1",
-            port: listener.addr.port,
-            signal,
-          }),
-        );
-      } catch (error) {
-        if (signal.aborted) break;
-        throw error;
-      }
-      assert.ok(queued.length < 10_000, "the accept queue never filled");
-    }
-  } catch (error) {
-    close();
-    throw error;
-  }
-  return { port: listener.addr.port, close };
-}
 
 Deno.test({
   name:

@@ -43,7 +43,7 @@ import { type ChatServer, startServer } from "../lib/server/mod.ts";
 import type { LogEvent } from "../lib/server/log.ts";
 import { SeededRandom, seedFromEnv } from "./support/seeded_random.ts";
 import { waitUntil } from "./support/target.ts";
-import { delay } from "./support/wire_peer.ts";
+import { delay } from "../lib/async/delay.ts";
 
 const SECONDS = Number(Deno.env.get("SOAK_SECONDS") ?? 15);
 const CLIENTS = Number(Deno.env.get("SOAK_CLIENTS") ?? 24);

@@ -11,6 +11,8 @@
  *
  * @example
  * ```ts
+ * import { AsyncLock } from "./async_lock.ts";
+ *
  * const lock = new AsyncLock();
  * {
  *   using _held = await lock.acquire();

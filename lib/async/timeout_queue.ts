@@ -47,6 +47,8 @@ class Node implements TimeoutEntry {
  *
  * @example
  * ```ts
+ * import { TimeoutQueue } from "./timeout_queue.ts";
+ *
  * const replies = new TimeoutQueue(10_000);
  * const entry = replies.add(() => console.log("no reply in time"));
  * entry.cancel(); // the reply came

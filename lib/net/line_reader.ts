@@ -57,11 +57,23 @@ const LENIENT = new TextDecoder("utf-8", { ignoreBOM: true });
  * so a character split across reads arrives whole.
  *
  * @example
- * ```ts ignore
- * const lines = new LineReader(conn);
- * for (let line = await lines.readLine(); line !== null; line = await lines.readLine()) {
- *   console.log(line);
- * }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineReader } from "./line_reader.ts";
+ *
+ * const chunks = [new TextEncoder().encode("/list\n/to bob hi\n")];
+ * const source = {
+ *   read(buffer: Uint8Array): Promise<number | null> {
+ *     const chunk = chunks.shift();
+ *     if (chunk === undefined) return Promise.resolve(null);
+ *     buffer.set(chunk);
+ *     return Promise.resolve(chunk.length);
+ *   },
+ * };
+ * const lines = new LineReader(source);
+ * assert.equal(await lines.readLine(), "/list");
+ * assert.equal(await lines.readLine(), "/to bob hi");
+ * assert.equal(await lines.readLine(), null);
  * ```
  */
 export class LineReader {

@@ -85,9 +85,10 @@ export interface ServerSettings {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveSettings } from "./options.ts";
  *
- * resolveSettings({ replyTimeoutMs: 500 }).connectTimeoutMs; // 5000
+ * assert.equal(resolveSettings({ replyTimeoutMs: 500 }).connectTimeoutMs, 5000);
  * ```
  */
 export function resolveSettings(options: ServerOptions): ServerSettings {

@@ -37,15 +37,16 @@ export interface Registry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Inbox } from "./inbox.ts";
  * import { LocalRegistry } from "./registry.ts";
  *
  * const registry = new LocalRegistry();
  * const owner = { drop() {}, chatLinkEnded() {} };
- * await registry.claim(new Inbox("bob", owner)); // true
- * await registry.claim(new Inbox("jacky", owner)); // true
- * await registry.claim(new Inbox("bob", owner)); // false: already online
- * registry.namesFor("jacky"); // ["jacky", "bob"]
+ * assert.equal(await registry.claim(new Inbox("bob", owner)), true);
+ * assert.equal(await registry.claim(new Inbox("jacky", owner)), true);
+ * assert.equal(await registry.claim(new Inbox("bob", owner)), false);
+ * assert.deepEqual(registry.namesFor("jacky"), ["jacky", "bob"]);
  * ```
  */
 export class LocalRegistry implements Registry {

@@ -98,8 +98,14 @@ const TEXT_RUN = /^\P{Cc}+/u;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { KeyDecoder } from "./key_decoder.ts";
+ *
  * const keys = new KeyDecoder().push(new TextEncoder().encode("hi\x1b[D"));
- * // [{ kind: "text", text: "hi" }, { kind: "key", name: "left" }]
+ * assert.deepEqual(keys, [
+ *   { kind: "text", text: "hi" },
+ *   { kind: "key", name: "left" },
+ * ]);
  * ```
  */
 export class KeyDecoder {

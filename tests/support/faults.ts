@@ -31,7 +31,8 @@ import {
   START_TIMEOUT_MS,
   TestProcess,
 } from "./processes.ts";
-import { type Address, delay } from "./wire_peer.ts";
+import { delay } from "../../lib/async/delay.ts";
+import type { Address } from "./wire_peer.ts";
 
 /** La (`a`, the client's connection to the server) or Lb (`b`). */
 export type Link = "a" | "b";

@@ -9,14 +9,13 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type ChatServer, startServer } from "../../lib/server/mod.ts";
-import { loadUsers } from "../../lib/server/users_file.ts";
 import {
-  type Address,
-  delay,
-  type PeerOptions,
-  WirePeer,
-} from "./wire_peer.ts";
+  type ChatServer,
+  loadUsers,
+  startServer,
+} from "../../lib/server/mod.ts";
+import { delay } from "../../lib/async/delay.ts";
+import { type Address, type PeerOptions, WirePeer } from "./wire_peer.ts";
 
 /** Reply timeout of the in-process server, in milliseconds. */
 export const REPLY_TIMEOUT_MS = 500;

@@ -49,22 +49,6 @@ export class ReadTimeout extends Error {
   }
 }
 
-/** Resolves after `ms`, or rejects at once when `signal` aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 type Item = { line: string } | { error: Error };
 type Waiter = (item: Item | null) => void;
 
