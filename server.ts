@@ -31,6 +31,7 @@ import {
   UsersFileError,
 } from "./lib/server/mod.ts";
 import { formatTrace, hidePassword } from "./lib/trace.ts";
+import type { ClusterNode } from "./lib/cluster/mod.ts";
 
 const USAGE = `usage: server.ts [options] <port> <users file>
 options:
@@ -47,7 +48,12 @@ options:
   --max-connections=N        most client connections at once (default ${DEFAULT_MAX_CONNECTIONS})
   --quiet                    log errors only
   --log-format=text|json     log line format (default text)
-  --trace                    print every line on every link to stderr`;
+  --trace                    print every line on every link to stderr
+  --cluster=URL[,URL...]     be a node of the cluster these NATS servers
+                             (nats://HOST:PORT) serve
+  --node-name=NAME           this node's name (default: unique per process)
+  --cluster-replicas=N       replicas of the cluster's presence bucket
+                             (default 1; 3 on a 3-server NATS cluster)`;
 
 async function main(args: string[]): Promise<number> {
   let parsed;
@@ -57,7 +63,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${describeError(error)}\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const { port, usersPath, logFormat, trace, ...options } = parsed;
+  const { port, usersPath, logFormat, trace, cluster, ...options } = parsed;
 
   let users: Map<string, string>;
   try {
@@ -68,13 +74,28 @@ async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
 
+  let node: ClusterNode | undefined;
+  if (cluster !== undefined) {
+    // Loaded only here: a single server runs no third-party code.
+    const { ClusterNode } = await import("./lib/cluster/mod.ts");
+    try {
+      node = await ClusterNode.start({ ...cluster, users });
+    } catch (error) {
+      console.error(`error: ${describeError(error)}`);
+      return EXIT_FAILURE;
+    }
+  }
+  const nodeName = node?.name;
+
   const startedAt = performance.now();
   let server;
   try {
     server = startServer(users, {
       ...options,
       port,
-      log: (event) => console.error(formatLogEvent(event, logFormat)),
+      backend: node?.backend,
+      log: (event) =>
+        console.error(formatLogEvent({ ...event, node: nodeName }, logFormat)),
       trace: trace
         ? (event) =>
           console.error(
@@ -88,6 +109,7 @@ async function main(args: string[]): Promise<number> {
         : undefined,
     });
   } catch (error) {
+    await node?.close();
     console.error(
       `error: cannot listen on port ${port}: ${describeListenError(error)}`,
     );
@@ -125,6 +147,9 @@ function parseCommandLine(args: string[]) {
       "quiet": { type: "boolean", default: false },
       "log-format": { type: "string", default: "text" },
       "trace": { type: "boolean", default: false },
+      "cluster": { type: "string" },
+      "node-name": { type: "string" },
+      "cluster-replicas": { type: "string" },
     },
   });
   if (positionals.length !== 2) {
@@ -151,6 +176,37 @@ function parseCommandLine(args: string[]) {
     logLevel: values.quiet ? "error" as const : "info" as const,
     logFormat: logFormat as LogFormat,
     trace: values.trace,
+    cluster: parseCluster(values),
+  };
+}
+
+function parseCluster(
+  values: Record<string, string | boolean | undefined>,
+): { servers: string[]; node?: string; replicas?: number } | undefined {
+  const urls = values["cluster"];
+  if (typeof urls !== "string") {
+    for (const option of ["node-name", "cluster-replicas"]) {
+      if (values[option] !== undefined) {
+        throw new UsageError(`--${option} needs --cluster`);
+      }
+    }
+    return undefined;
+  }
+  const servers = urls.split(",");
+  for (const url of servers) {
+    if (!/^nats:\/\/[^\s/:,]+:[0-9]{1,5}$/.test(url)) {
+      throw new UsageError(
+        `--cluster takes nats://HOST:PORT URLs separated by commas, not "${url}"`,
+      );
+    }
+  }
+  const replicas = values["cluster-replicas"];
+  return {
+    servers,
+    node: values["node-name"] as string | undefined,
+    replicas: typeof replicas === "string"
+      ? parseCount(replicas, { name: "--cluster-replicas" })
+      : undefined,
   };
 }
 

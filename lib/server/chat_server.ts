@@ -18,6 +18,7 @@ import { delay } from "../async/delay.ts";
 import { TimeoutQueue } from "../async/timeout_queue.ts";
 import { describeError } from "../errors.ts";
 import { Authenticator } from "./auth.ts";
+import type { Backend, BackendContext } from "./backend.ts";
 import { LocalDelivery } from "./delivery.ts";
 import { EventLog } from "./log.ts";
 import {
@@ -68,7 +69,7 @@ export class ChatServer implements AsyncDisposable {
   readonly #logins: TimeoutQueue;
   readonly #connects: TimeoutQueue;
   readonly #auth: Authenticator;
-  readonly #registry: LocalRegistry;
+  readonly #backend: Backend;
   readonly #services: SessionServices;
   /** Every session, with the task that serves it. */
   readonly #sessions = new Map<Session, Promise<void>>();
@@ -97,24 +98,22 @@ export class ChatServer implements AsyncDisposable {
       log: this.#log,
       signal: this.#shutdown.signal,
     });
-    this.#registry = new LocalRegistry();
-    this.#services = {
-      log: this.#log,
-      trace: options.trace,
-      auth: this.#auth,
-      registry: this.#registry,
-      delivery: new LocalDelivery(this.#registry, {
-        replies: this.#replies,
-        log: this.#log,
-      }),
-      writes: this.#writes,
-      logins: this.#logins,
-      ended: (session) => this.#sessions.delete(session),
-    };
     this.#listener = Deno.listen({
       hostname: options.hostname ?? DEFAULT_HOSTNAME,
       port: options.port ?? 0,
     });
+    const context = { replies: this.#replies, log: this.#log };
+    this.#backend = options.backend?.(context) ?? localBackend(context);
+    this.#services = {
+      log: this.#log,
+      trace: options.trace,
+      auth: this.#auth,
+      registry: this.#backend.registry,
+      delivery: this.#backend.delivery,
+      writes: this.#writes,
+      logins: this.#logins,
+      ended: (session) => this.#sessions.delete(session),
+    };
     this.#log.emit({
       level: "info",
       event: "started",
@@ -149,7 +148,7 @@ export class ChatServer implements AsyncDisposable {
     }
     return {
       connections: this.#sessions.size,
-      online: this.#registry.size,
+      online: this.#backend.registry.size,
       lbLinks,
       locksHeld,
       lockWaiters,
@@ -183,6 +182,7 @@ export class ChatServer implements AsyncDisposable {
     while (this.#sessions.size > 0 || this.#tasks.size > 0) {
       await Promise.all([...this.#sessions.values(), ...this.#tasks]);
     }
+    await this.#backend.close();
     for (
       const queue of [this.#replies, this.#writes, this.#logins, this.#connects]
     ) {
@@ -261,6 +261,16 @@ export class ChatServer implements AsyncDisposable {
     const session = new Session(link, this.#services);
     this.#sessions.set(session, link.serve(session));
   }
+}
+
+/** The online list and delivery of a single server, in its memory. */
+function localBackend(context: BackendContext): Backend {
+  const registry = new LocalRegistry();
+  return {
+    registry,
+    delivery: new LocalDelivery(registry, context),
+    close: () => Promise.resolve(),
+  };
 }
 
 /**

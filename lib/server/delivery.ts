@@ -12,7 +12,13 @@
 import type { TimeoutQueue } from "../async/timeout_queue.ts";
 import { encodeLine } from "../net/line_connection.ts";
 import { formatDelivery, RECEIPT_SUCCESSFUL } from "../protocol.ts";
-import { type Inbox, RECEIVER_LEFT, TIMED_OUT } from "./inbox.ts";
+import {
+  type ExchangeOptions,
+  type Inbox,
+  RECEIVER_LEFT,
+  TIMED_OUT,
+  TOO_LATE,
+} from "./inbox.ts";
 import type { EventLog } from "./log.ts";
 import type { Registry } from "./registry.ts";
 
@@ -28,6 +34,14 @@ export interface Delivery {
    * at once; true only if every one of them acknowledged it.
    */
   sendToAll(sender: string, content: string): Promise<boolean>;
+}
+
+/** A chat line as text and as the bytes that carry it over TCP. */
+export interface ChatLine {
+  /** The line without its `\n`. */
+  text: string;
+  /** The line with its `\n`, encoded. */
+  bytes: Uint8Array;
 }
 
 /** What a {@linkcode LocalDelivery} works with. */
@@ -56,6 +70,7 @@ export class LocalDelivery implements Delivery {
     sender: string,
     target: string,
     content: string,
+    options: ExchangeOptions = {},
   ): Promise<boolean> {
     const receiver = this.#registry.local(target);
     if (receiver === undefined || !receiver.ready) {
@@ -63,21 +78,30 @@ export class LocalDelivery implements Delivery {
       return false;
     }
     const text = formatDelivery({ kind: "from", sender, content });
-    return await this.deliver(sender, receiver, text, encodeLine(text));
+    return await this.deliver(
+      sender,
+      receiver,
+      { text, bytes: encodeLine(text) },
+      options,
+    );
   }
 
   /**
    * `/toall` to every other user online on this server who has a chat
    * link, all at once; true if every one acknowledged (or there is nobody).
    */
-  async sendToAll(sender: string, content: string): Promise<boolean> {
+  async sendToAll(
+    sender: string,
+    content: string,
+    options: ExchangeOptions = {},
+  ): Promise<boolean> {
     const text = formatDelivery({ kind: "broadcastfrom", sender, content });
     // Encoded once for every receiver.
-    const bytes = encodeLine(text);
+    const line = { text, bytes: encodeLine(text) };
     const deliveries: Promise<boolean>[] = [];
     for (const receiver of this.#registry.locals()) {
       if (receiver.name !== sender && receiver.ready) {
-        deliveries.push(this.deliver(sender, receiver, text, bytes));
+        deliveries.push(this.deliver(sender, receiver, line, options));
       }
     }
     const results = await Promise.all(deliveries);
@@ -92,11 +116,16 @@ export class LocalDelivery implements Delivery {
   async deliver(
     sender: string,
     receiver: Inbox,
-    text: string,
-    bytes: Uint8Array,
+    line: ChatLine,
+    options: ExchangeOptions = {},
   ): Promise<boolean> {
     const started = performance.now();
-    const receipt = await receiver.exchange(text, bytes, this.#replies);
+    const receipt = await receiver.exchange(
+      line.text,
+      line.bytes,
+      this.#replies,
+      options,
+    );
     const ms = performance.now() - started;
     if (receipt === RECEIPT_SUCCESSFUL) {
       // Built only when logged: this is the hot path.
@@ -117,6 +146,8 @@ export class LocalDelivery implements Delivery {
     let why: string;
     if (receipt === RECEIVER_LEFT) {
       why = "receiver left";
+    } else if (receipt === TOO_LATE) {
+      why = "waited too long for the receiver's turn";
     } else if (receipt === TIMED_OUT) {
       why = `no receipt within ${this.#replies.delayMs} ms`;
       receiver.owner.drop(why);

@@ -25,16 +25,31 @@ export interface InboxOwner {
 export const TIMED_OUT: unique symbol = Symbol("timed out");
 /** The receiver was no longer taking chat when its turn came. */
 export const RECEIVER_LEFT: unique symbol = Symbol("receiver left");
+/** The receiver's turn came after the exchange's start-by time. */
+export const TOO_LATE: unique symbol = Symbol("too late");
 
 /**
  * How an exchange ended: the reply line (or an unreadable one), `null` if the
- * link broke, {@linkcode TIMED_OUT} or {@linkcode RECEIVER_LEFT}.
+ * link broke, {@linkcode TIMED_OUT}, {@linkcode RECEIVER_LEFT} or
+ * {@linkcode TOO_LATE}.
  */
 export type Receipt =
   | LineResult
   | null
   | typeof TIMED_OUT
-  | typeof RECEIVER_LEFT;
+  | typeof RECEIVER_LEFT
+  | typeof TOO_LATE;
+
+/** Options for {@linkcode Inbox.exchange}. */
+export interface ExchangeOptions {
+  /**
+   * The latest time, on `performance.now()`'s clock, at which the exchange
+   * may start: past it, the chat line is not sent. A remote sender gives up
+   * waiting at some point, and a line sent after that would be delivered
+   * while the sender is told it failed.
+   */
+  startBy?: number;
+}
 
 /**
  * One online user's receiving side. It takes chat once a chat link is
@@ -114,10 +129,14 @@ export class Inbox implements ChatLinkListener {
     text: string,
     bytes: Uint8Array,
     replies: TimeoutQueue,
+    options: ExchangeOptions = {},
   ): Promise<Receipt> {
     using _held = await this.lock.acquire();
     const link = this.#link;
     if (!this.#taking || link === undefined) return RECEIVER_LEFT;
+    if (options.startBy !== undefined && performance.now() > options.startBy) {
+      return TOO_LATE;
+    }
     const reply = Promise.withResolvers<Receipt>();
     this.#awaiting = reply.resolve;
     const timeout = replies.add(() => reply.resolve(TIMED_OUT));

@@ -31,6 +31,8 @@ export interface LogEvent {
   ms?: number;
   /** The receiving user, for deliveries. */
   to?: string;
+  /** The cluster node that logged it, on a cluster. */
+  node?: string;
 }
 
 /** Formats `event` as one line, stamped with `time`. */
@@ -43,7 +45,8 @@ export function formatLogEvent(
     return JSON.stringify({ time: time.toISOString(), ...event });
   }
   const level = event.level === "error" ? "ERROR" : "INFO ";
-  return `${time.toISOString()} ${level} ${event.message}`;
+  const node = event.node === undefined ? "" : `[${event.node}] `;
+  return `${time.toISOString()} ${level} ${node}${event.message}`;
 }
 
 /**

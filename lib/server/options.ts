@@ -6,6 +6,7 @@
  */
 
 import { DEFAULT_MAX_LINE_BYTES } from "../net/line_framer.ts";
+import type { BackendFactory } from "./backend.ts";
 import type { LogEvent, LogLevel } from "./log.ts";
 import {
   type LoginThrottleOptions,
@@ -62,6 +63,11 @@ export interface ServerOptions {
   logLevel?: LogLevel;
   /** Told of every line crossing La or Lb. */
   trace?: (event: ServerTraceEvent) => void;
+  /**
+   * Where the online list and delivery live; by default in this server's
+   * memory. A cluster node gets its backend from `lib/cluster/`.
+   */
+  backend?: BackendFactory;
 }
 
 /** The limits a server runs with, every default filled in. */

@@ -17,8 +17,11 @@ export interface Registry {
    * resolves to whether it was put there. Rejects only on a fault.
    */
   claim(inbox: Inbox): Promise<boolean>;
-  /** Takes the inbox's user off the list, if this inbox is the one listed. */
-  release(inbox: Inbox): void;
+  /**
+   * Takes the inbox's user off the list, if this inbox is the one listed;
+   * resolves once every server sees it so. Never rejects.
+   */
+  release(inbox: Inbox): Promise<void>;
   /**
    * The names for `/list`: `requester` first, then everyone else online in
    * the order they logged in.
@@ -65,10 +68,11 @@ export class LocalRegistry implements Registry {
   }
 
   /** Unlists the user if `inbox` is the one listed. */
-  release(inbox: Inbox): void {
+  release(inbox: Inbox): Promise<void> {
     if (this.#online.get(inbox.name) === inbox) {
       this.#online.delete(inbox.name);
     }
+    return Promise.resolve();
   }
 
   /** `requester` first, then the others in login order. */

@@ -268,7 +268,7 @@ export class Session implements InboxOwner {
     }
     if (this.#state !== "connected") {
       // Gone while the name was being claimed.
-      registry.release(inbox);
+      await registry.release(inbox);
       return AUTH_FAILED;
     }
     this.#state = "online";
@@ -332,17 +332,16 @@ export class Session implements InboxOwner {
 
   /** `online` → `leaving` → `gone`: `/exit`. */
   async #exit(inbox: Inbox): Promise<void> {
-    // Off the list first, so no new delivery starts; taking the lock lets
-    // the exchange in flight finish, and no chat is taken after it. Then the
+    // No chat is taken from now on: senders already queued for the lock get
+    // 304. Off the list everywhere, so that the name is free once the goodbye
+    // is out. Taking the lock lets the exchange in flight finish. Then the
     // goodbye, then both links close.
-    this.#services.registry.release(inbox);
-    {
-      using _held = await inbox.lock.acquire();
-      if (this.#state === "online") {
-        this.#state = "leaving";
-        inbox.stopTaking();
-      }
+    if (this.#state === "online") {
+      this.#state = "leaving";
+      inbox.stopTaking();
     }
+    await this.#services.registry.release(inbox);
+    (await inbox.lock.acquire()).release();
     await this.#reply(BYE);
     this.drop("exit");
   }
