@@ -13,6 +13,7 @@ import { Authenticator } from "../../lib/server/auth.ts";
 import { type Delivery, LocalDelivery } from "../../lib/server/delivery.ts";
 import type { InboxOwner } from "../../lib/server/inbox.ts";
 import { EventLog, type LogEvent } from "../../lib/server/log.ts";
+import type { ServerTraceEvent } from "../../lib/server/options.ts";
 import { LocalRegistry, type Registry } from "../../lib/server/registry.ts";
 import { Session, type SessionServices } from "../../lib/server/session.ts";
 import {
@@ -89,6 +90,8 @@ export interface RigOptions {
   registry?: Registry;
   /** How chat travels. Default a {@linkcode LocalDelivery}. */
   delivery?: Delivery;
+  /** Told of every line crossing a link. */
+  trace?: (event: ServerTraceEvent) => void;
 }
 
 /** One client of the rig: its fake La and the session behind it. */
@@ -184,7 +187,7 @@ export class SessionRig implements AsyncDisposable {
     this.logins = new TimeoutQueue(options.loginTimeoutMs ?? 30_000);
     this.services = {
       log,
-      trace: undefined,
+      trace: options.trace,
       auth: new Authenticator(USERS, {
         throttle: false,
         log,
