@@ -32,6 +32,7 @@ import {
 } from "./lib/server/mod.ts";
 import { formatTrace, hidePassword } from "./lib/trace.ts";
 import type { ClusterNode } from "./lib/cluster/mod.ts";
+import { isNodeName } from "./lib/cluster/naming.ts";
 
 const USAGE = `usage: server.ts [options] <port> <users file>
 options:
@@ -200,10 +201,16 @@ function parseCluster(
       );
     }
   }
+  const node = values["node-name"];
+  if (typeof node === "string" && !isNodeName(node)) {
+    throw new UsageError(
+      `--node-name takes 1 to 64 letters, digits, _ or -, not "${node}"`,
+    );
+  }
   const replicas = values["cluster-replicas"];
   return {
     servers,
-    node: values["node-name"] as string | undefined,
+    node: node as string | undefined,
     replicas: typeof replicas === "string"
       ? parseCount(replicas, { name: "--cluster-replicas" })
       : undefined,

@@ -15,13 +15,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { setTimeout as delay } from "node:timers/promises";
-import { runClient } from "../lib/client/mod.ts";
+import { delay } from "../lib/async/delay.ts";
+import { runClient, type ServerAddress } from "../lib/client/mod.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../lib/errors.ts";
 import { BUILD_SUCCESSFUL } from "../lib/protocol.ts";
-import { startServer } from "../lib/server/mod.ts";
+import { loadUsers, startServer } from "../lib/server/mod.ts";
 import { formatTrace, type TraceEvent } from "../lib/trace.ts";
-import { loadUsers } from "../lib/server/users_file.ts";
 
 /** One line a scripted user types, and when (seconds on the Appendix clock). */
 interface ScriptedLine {
@@ -107,18 +106,33 @@ export interface DemoOptions {
   usersPath?: string;
 }
 
+/** The project's sample users file. */
+export const SAMPLE_USERS: string =
+  new URL("../users.txt", import.meta.url).pathname;
+
 /**
  * Runs the demo and resolves to an exit code: 0 if every client ended with
  * `310 Bye bye`.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
-  const speed = options.speed ?? 20;
   const print = options.print ?? console.log;
-  const users = await loadUsers(
-    options.usersPath ?? new URL("../users.txt", import.meta.url).pathname,
-  );
+  const users = await loadUsers(options.usersPath ?? SAMPLE_USERS);
   await using server = startServer(users, { hostname: "127.0.0.1" });
   print(`Server listening on 127.0.0.1:${server.port}.`);
+  const address = { hostname: "127.0.0.1", port: server.port };
+  return await playAppendix(() => address, options);
+}
+
+/**
+ * Plays the Appendix with each user's client connected to `serverOf` that
+ * user, printing the trace; resolves to 0 if every client said goodbye.
+ */
+export async function playAppendix(
+  serverOf: (user: string) => ServerAddress,
+  options: Pick<DemoOptions, "speed" | "print"> = {},
+): Promise<number> {
+  const speed = options.speed ?? 20;
+  const print = options.print ?? console.log;
   print(`The clock runs ${speed} times faster than the Appendix's.`);
   print("");
 
@@ -140,7 +154,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const runs: Promise<number>[] = [];
   for (const actor of ACTORS.slice(0, 2)) {
     const online = Promise.withResolvers<void>();
-    runs.push(runClient({ hostname: "127.0.0.1", port: server.port }, {
+    runs.push(runClient(serverOf(actor.name), {
       input: typing(actor),
       output: () => {},
       trace: (event) => {
@@ -154,7 +168,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   print("At 00:00, jacky launches his client:");
   clock.start();
   const jacky = ACTORS[2];
-  runs.push(runClient({ hostname: "127.0.0.1", port: server.port }, {
+  runs.push(runClient(serverOf(jacky.name), {
     input: typing(jacky),
     output: () => {},
     trace: trace(jacky.name),
@@ -166,17 +180,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   return ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-if (import.meta.main) {
+/**
+ * Reads `--speed=N` from `args`; prints a usage error and exits 2 if it is
+ * not a positive number.
+ */
+export function parseSpeed(args: string[], usage: string): number {
   const { values } = parseArgs({
-    args: Deno.args,
+    args,
     options: { speed: { type: "string", default: "20" } },
   });
   const speed = Number(values.speed);
   if (!(speed > 0)) {
-    console.error(
-      "error: --speed must be a positive number\nusage: demo.ts [--speed=N]",
-    );
+    console.error(`error: --speed must be a positive number\n${usage}`);
     Deno.exit(EXIT_USAGE);
   }
+  return speed;
+}
+
+if (import.meta.main) {
+  const speed = parseSpeed(Deno.args, "usage: demo.ts [--speed=N]");
   Deno.exit(await runDemo({ speed }));
 }

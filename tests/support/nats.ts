@@ -23,6 +23,8 @@ export interface NatsOptions {
   cluster?: { port: number; routes: number[] };
   /** The address to listen on (default 127.0.0.1). */
   hostname?: string;
+  /** A command prefix to run the server through (a network namespace's). */
+  exec?: string[];
 }
 
 /** One `nats-server` process with JetStream on. */
@@ -37,6 +39,7 @@ export class NatsServer implements AsyncDisposable {
 
   private constructor(options: NatsOptions, store: string) {
     this.#options = options;
+    // A free port here is free in a fresh network namespace too.
     this.port = options.port ?? freePort();
     this.url = `nats://${options.hostname ?? "127.0.0.1"}:${this.port}`;
     this.#store = store;
@@ -96,7 +99,7 @@ export class NatsServer implements AsyncDisposable {
   }
 
   async #spawn(waitReady: boolean): Promise<void> {
-    const { cluster, name, hostname } = this.#options;
+    const { cluster, name, hostname, exec = [] } = this.#options;
     const args = [
       "-js",
       "-a",
@@ -117,10 +120,11 @@ export class NatsServer implements AsyncDisposable {
         cluster.routes.map((port) => `nats://127.0.0.1:${port}`).join(","),
       );
     }
+    const [command, ...lead] = [...exec, "nats-server"];
     this.#process = new TestProcess({
       name: `nats-server ${this.port}`,
-      command: "nats-server",
-      args,
+      command,
+      args: [...lead, ...args],
       stdin: false,
     });
     if (waitReady) await this.waitForLog(/Server is ready/);
