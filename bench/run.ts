@@ -6,6 +6,7 @@
  * ```sh
  * deno task bench            # the quick set, under two minutes
  * deno task bench --full     # everything, longer and with more runs
+ * deno task bench --cluster  # one process beside a cluster of three nodes
  * deno task bench --only=ours,floor --out=/tmp/bench
  * deno task bench --cpu-prof=/tmp/prof   # also profile our server (V8 .cpuprofile)
  * ```
@@ -16,7 +17,9 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CLUSTER_PLAN, clusterBench, clusterTable } from "./cluster.ts";
 import { writeUsersFile } from "./load/users.ts";
+import { CLUSTER_HEADING, extractSection, replaceSection } from "./sections.ts";
 import { openFileLimit } from "./load/load_generator.ts";
 import {
   type BenchResults,
@@ -46,7 +49,7 @@ import {
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const USAGE =
-  "usage: deno task bench [--full] [--only=ours,baseline,floor] [--out=DIR] [--cpu-prof=DIR]";
+  "usage: deno task bench [--full | --cluster] [--only=ours,baseline,floor] [--out=DIR] [--cpu-prof=DIR]";
 
 async function commandOutput(command: string, args: string[]): Promise<string> {
   try {
@@ -139,6 +142,7 @@ async function main(args: string[]): Promise<number> {
       args,
       options: {
         full: { type: "boolean", default: false },
+        cluster: { type: "boolean", default: false },
         only: { type: "string" },
         out: { type: "string" },
         "cpu-prof": { type: "string" },
@@ -191,6 +195,18 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
     const machine = await describeThisMachine();
+    if (values.cluster) {
+      log(`cluster set on ${describeMachine(machine)}`);
+      return await runClusterBench({
+        outDir,
+        command,
+        machine,
+        log,
+        live,
+        tempDir,
+        started,
+      });
+    }
     log(`${plan.mode} set on ${describeMachine(machine)}`);
     const users = Math.max(...plan.capacityUsers, ...plan.fanOutUsers, 200);
     const usersFile = await writeUsersFile(tempDir, users);
@@ -254,7 +270,16 @@ async function main(args: string[]): Promise<number> {
     await Deno.mkdir(outDir, { recursive: true });
     const mdPath = join(outDir, "results.md");
     const jsonPath = join(outDir, "results.json");
-    await Deno.writeTextFile(mdPath, markdownReport(results));
+    // Sections other runs wrote are kept.
+    const kept = extractSection(readOr(mdPath), CLUSTER_HEADING);
+    await Deno.writeTextFile(
+      mdPath,
+      kept === "" ? markdownReport(results) : replaceSection(
+        markdownReport(results),
+        CLUSTER_HEADING,
+        kept,
+      ),
+    );
     await Deno.writeTextFile(jsonPath, JSON.stringify(results, null, 2) + "\n");
     // Keep the files as `deno fmt` would write them, so that CI's format
     // check passes whether or not they are committed.
@@ -274,6 +299,62 @@ async function main(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
+}
+
+/** What {@linkcode runClusterBench} needs from `main`. */
+interface ClusterRun {
+  outDir: string;
+  command: string;
+  machine: Machine;
+  log: (line: string) => void;
+  live: LiveProcesses;
+  tempDir: string;
+  started: number;
+}
+
+/** `--cluster`: writes its section of `results.md` and `results_cluster.json`. */
+async function runClusterBench(run: ClusterRun): Promise<number> {
+  const usersFile = await writeUsersFile(
+    run.tempDir,
+    CLUSTER_PLAN.clusterUsers + 1,
+  );
+  const quiet = await oursTakesQuiet(usersFile, run.live);
+  const { rows, raw } = await clusterBench({
+    usersFile,
+    log: run.log,
+    live: run.live,
+    quiet,
+  });
+  const seconds = (performance.now() - run.started) / 1000;
+  const section = [
+    CLUSTER_HEADING,
+    "",
+    `Command: \`${run.command}\`, ${new Date().toISOString()}, ${
+      seconds.toFixed(0)
+    } s. One run on ${describeMachine(run.machine)}; every process (nodes, ` +
+    "`nats-server`, load generator) shares the same two cores.",
+    "",
+    clusterTable(rows),
+  ].join("\n");
+  await Deno.mkdir(run.outDir, { recursive: true });
+  const mdPath = join(run.outDir, "results.md");
+  const jsonPath = join(run.outDir, "results_cluster.json");
+  await Deno.writeTextFile(
+    mdPath,
+    replaceSection(readOr(mdPath), CLUSTER_HEADING, section),
+  );
+  await Deno.writeTextFile(
+    jsonPath,
+    JSON.stringify(
+      { command: run.command, machine: run.machine, rows, raw },
+      null,
+      2,
+    ) + "\n",
+  );
+  await commandOutput(Deno.execPath(), ["fmt", "--quiet", mdPath, jsonPath]);
+  console.log(clusterTable(rows));
+  console.log(`\nWrote ${mdPath} and ${jsonPath} in ${seconds.toFixed(0)} s.`);
+  return 0;
 }
 
 if (import.meta.main) {

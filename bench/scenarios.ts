@@ -131,9 +131,16 @@ export class LiveProcesses {
     return server;
   }
 
-  /** Starts a load generator for `users` users of `server`. */
-  async load(server: ServerProcess, users: number): Promise<LoadGenerator> {
-    const load = await LoadGenerator.start({ port: server.port, users });
+  /**
+   * Starts a load generator for `users` users of `server`, or of a
+   * cluster's nodes at `ports`.
+   */
+  async load(
+    server: ServerProcess,
+    users: number,
+    ports?: number[],
+  ): Promise<LoadGenerator> {
+    const load = await LoadGenerator.start({ port: server.port, ports, users });
     this.#loads.add(load);
     return load;
   }

@@ -69,6 +69,8 @@ export interface ServerCommandOptions {
   denoFlags?: string[];
   /** The Python interpreter for the baseline; default `python3`. */
   python?: string;
+  /** More options for our server, such as `--cluster=…`. */
+  args?: string[];
 }
 
 /** The program and arguments that start `kind` on `port`. */
@@ -91,6 +93,7 @@ export function serverCommand(
           ...deno,
           OURS,
           ...quiet,
+          ...(options.args ?? []),
           String(port),
           usersFile,
         ],

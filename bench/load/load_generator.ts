@@ -76,6 +76,8 @@ export interface LoadGeneratorOptions {
   host?: string;
   /** The server's port. */
   port: number;
+  /** A cluster's nodes' ports, users spread over them in turn. */
+  ports?: number[];
   /** How many users (`u0` to `u<users - 1>`). */
   users: number;
   /** Users per worker process; default from the open-file limit. */
@@ -279,6 +281,7 @@ export class LoadGenerator implements AsyncDisposable {
           op: "init",
           host: options.host ?? "127.0.0.1",
           port: options.port,
+          ports: options.ports,
           first,
           count: held,
           addresses,

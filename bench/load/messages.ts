@@ -18,6 +18,11 @@ export interface InitRequest {
   host: string;
   /** The server's port. */
   port: number;
+  /**
+   * The ports of a cluster's nodes: user `i` logs in to `ports[i % n]`, so
+   * that consecutive users are on different nodes. Overrides `port`.
+   */
+  ports?: number[];
   /** The first user index this worker holds. */
   first: number;
   /** How many users this worker holds. */

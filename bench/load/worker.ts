@@ -84,7 +84,9 @@ class Worker {
       while (next < request.to) {
         const user = this.#user(next++);
         try {
-          await user.login(config.host, config.port, request.timeoutMs);
+          const ports = config.ports ?? [config.port];
+          const port = ports[user.index % ports.length];
+          await user.login(config.host, port, request.timeoutMs);
           ok++;
         } catch (error) {
           failed++;

@@ -66,11 +66,27 @@ export interface ClusterDeliveryOptions {
 /** A `/to` or `/toall` request between nodes. */
 interface DeliveryRequest {
   /** The sender. */
-  s: string;
-  /** The receiver, for `/to`. */
-  t?: string;
+  sender: string;
+  /** The receiver, for `/to`; empty for `/toall`. */
+  target: string;
   /** The content. */
-  c: string;
+  content: string;
+}
+
+// A request travels as `<sender>\n<target>\n<content>`: names hold no
+// newline, and neither does content, which came on one line.
+function encodeRequest(request: DeliveryRequest): string {
+  return `${request.sender}\n${request.target}\n${request.content}`;
+}
+
+function decodeRequest(payload: string): DeliveryRequest {
+  const first = payload.indexOf("\n");
+  const second = payload.indexOf("\n", first + 1);
+  return {
+    sender: payload.slice(0, first),
+    target: payload.slice(first + 1, second),
+    content: payload.slice(second + 1),
+  };
 }
 
 const DELIVERED = "1";
@@ -100,7 +116,7 @@ export class ClusterDelivery implements Delivery {
     if (presence === undefined || presence.node === node) {
       return local.sendTo(sender, target, content);
     }
-    const request: DeliveryRequest = { s: sender, t: target, c: content };
+    const request = { sender, target, content };
     return this.#request(presence.node, "to", request, target);
   }
 
@@ -110,7 +126,7 @@ export class ClusterDelivery implements Delivery {
     const parts = [local.sendToAll(sender, content)];
     for (const other of view.nodes().keys()) {
       if (other === node) continue;
-      const request: DeliveryRequest = { s: sender, c: content };
+      const request = { sender, target: "", content };
       parts.push(this.#request(other, "toall", request, `node ${other}`));
     }
     return (await Promise.all(parts)).every(Boolean);
@@ -123,12 +139,12 @@ export class ClusterDelivery implements Delivery {
    */
   async answer(verb: NodeVerb, payload: string): Promise<string> {
     if (verb === "ping") return DELIVERED;
-    const request = JSON.parse(payload) as DeliveryRequest;
+    const { sender, target, content } = decodeRequest(payload);
     const startBy = performance.now() + this.#options.replyTimeoutMs;
     const { local } = this.#options;
     const ok = verb === "to"
-      ? await local.sendTo(request.s, request.t ?? "", request.c, { startBy })
-      : await local.sendToAll(request.s, request.c, { startBy });
+      ? await local.sendTo(sender, target, content, { startBy })
+      : await local.sendToAll(sender, content, { startBy });
     return ok ? DELIVERED : NOT_DELIVERED;
   }
 
@@ -157,7 +173,7 @@ export class ClusterDelivery implements Delivery {
   ): Promise<boolean> {
     const { transport, isDead, replyTimeoutMs } = this.#options;
     if (isDead(node)) {
-      this.#failed(request.s, receiver, `node ${node} is taken for dead`);
+      this.#failed(request.sender, receiver, `node ${node} is taken for dead`);
       return Promise.resolve(false);
     }
     return new Promise((resolve) => {
@@ -170,14 +186,14 @@ export class ClusterDelivery implements Delivery {
       const settle = (ok: boolean, why: string) => {
         if (!waiting.delete(settle)) return;
         if (waiting.size === 0) this.#stopProbe(node);
-        if (!ok) this.#failed(request.s, receiver, why);
+        if (!ok) this.#failed(request.sender, receiver, why);
         resolve(ok);
       };
       waiting.add(settle);
       // The receiver's node waits one reply timeout for the receiver's turn
       // and one for the receipt; the rest is the trip.
       const timeoutMs = 2 * replyTimeoutMs + 1_000;
-      transport.request(node, verb, JSON.stringify(request), timeoutMs).then(
+      transport.request(node, verb, encodeRequest(request), timeoutMs).then(
         (answer) =>
           settle(answer === DELIVERED, `not delivered by node ${node}`),
         (error) => settle(false, `node ${node}: ${describeError(error)}`),

@@ -8,7 +8,7 @@
 
 import { Kvm } from "@nats-io/kv";
 import type { KV, KvWatchEntry } from "@nats-io/kv";
-import { connect, errors } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import type { NatsConnection, QueuedIterator } from "@nats-io/transport-node";
 import { delay } from "../async/delay.ts";
 import { describeError } from "../errors.ts";
@@ -24,6 +24,7 @@ import {
   USERS_FILE_KEY,
 } from "./naming.ts";
 import type { PresenceView } from "./presence.ts";
+import { NoRespondersError, Requests } from "./requests.ts";
 
 // JetStream's answer to a create of a key that exists, or a delete of a key
 // whose revision has moved on.
@@ -56,11 +57,13 @@ export class NatsLink implements PresenceStore, NodeTransport {
   #watch: QueuedIterator<KvWatchEntry> | undefined;
   #streamCreated: string | undefined;
   #connected = true;
+  readonly #requests: Requests;
 
   private constructor(nc: NatsConnection, kv: KV, options: NatsLinkOptions) {
     this.#nc = nc;
     this.#kv = kv;
     this.#options = options;
+    this.#requests = new Requests(nc, `_INBOX.chat.${options.node}`);
     this.#followStatus().catch(() => {});
   }
 
@@ -81,6 +84,9 @@ export class NatsLink implements PresenceStore, NodeTransport {
         reconnectTimeWait: RECONNECT_WAIT_MS,
         pingInterval: 2_000,
         maxPingOut: 3,
+        // Stack traces captured up front for every request and subscription
+        // cost more than they tell.
+        noAsyncTraces: true,
       });
     } catch (error) {
       throw new Error(`cannot reach NATS at ${where}: ${describeError(error)}`);
@@ -119,6 +125,7 @@ export class NatsLink implements PresenceStore, NodeTransport {
     for await (const status of this.#nc.status()) {
       if (status.type === "disconnect") {
         this.#connected = false;
+        this.#requests.failAll("the connection to NATS dropped");
         this.onStatus?.("disconnected");
       } else if (status.type === "reconnect") {
         this.#connected = true;
@@ -237,14 +244,13 @@ export class NatsLink implements PresenceStore, NodeTransport {
   ): Promise<string> {
     this.#checkConnected();
     try {
-      const reply = await this.#nc.request(nodeSubject(node, verb), payload, {
-        timeout: timeoutMs,
-      });
-      return reply.string();
+      return await this.#requests.request(
+        nodeSubject(node, verb),
+        payload,
+        timeoutMs,
+      );
     } catch (error) {
-      if (error instanceof errors.RequestError && error.isNoResponders()) {
-        throw new NodeGoneError(node);
-      }
+      if (error instanceof NoRespondersError) throw new NodeGoneError(node);
       throw error;
     }
   }
@@ -252,6 +258,7 @@ export class NatsLink implements PresenceStore, NodeTransport {
   /** Stops watching, lets pending messages out, and closes. */
   async close(): Promise<void> {
     this.#watch?.stop();
+    this.#requests.close();
     try {
       await this.#nc.drain();
     } catch {
