@@ -1,8 +1,11 @@
 /**
  * The server a test talks to. With `IM_SERVER=host:port` in the environment,
  * tests aim at that external server, which must have been started with
- * `tests/fixtures/users.txt`; otherwise each test starts the in-process server
- * on a free loopback port, with short timeouts, and closes it afterwards.
+ * `tests/fixtures/users.txt`; with `IM_TOPOLOGY=cluster`, each test starts a
+ * `nats-server` and three in-process cluster nodes, and peers connect to the
+ * nodes in turn, so that every exchange between two peers crosses nodes;
+ * otherwise each test starts the in-process server on a free loopback port.
+ * The in-process servers have short timeouts, and are closed afterwards.
  *
  * @module
  */
@@ -12,8 +15,11 @@ import { fileURLToPath } from "node:url";
 import {
   type ChatServer,
   loadUsers,
+  type ServerStats,
   startServer,
 } from "../../lib/server/mod.ts";
+import { startNodes } from "./cluster.ts";
+import { NatsServer } from "./nats.ts";
 import { delay } from "../../lib/async/delay.ts";
 import { type Address, type PeerOptions, WirePeer } from "./wire_peer.ts";
 
@@ -27,6 +33,9 @@ export const CONNECT_TIMEOUT_MS = 1000;
 export const USERS_FILE = fileURLToPath(
   new URL("../fixtures/users.txt", import.meta.url),
 );
+
+/** Whether each test runs on a 3-node cluster (`IM_TOPOLOGY=cluster`). */
+export const ON_CLUSTER: boolean = Deno.env.get("IM_TOPOLOGY") === "cluster";
 
 /** The external server's address from `IM_SERVER`, if set. */
 export const EXTERNAL: Address | undefined = parseAddress(
@@ -86,24 +95,34 @@ export interface TargetOptions {
   hostname?: string;
 }
 
+/** What the tests read of in-process servers. */
+export interface StatsSource {
+  /** Counts of what the server (or every node, added up) holds. */
+  stats(): ServerStats;
+}
+
 /**
  * A test's server and the peers it opened; every peer is closed at the end.
  */
 export class Target {
-  /** Where the server listens. */
+  /** Where the server listens (on a cluster: the first node). */
   readonly address: Address;
-  /** The in-process server, or undefined for an external one. */
-  readonly server?: ChatServer;
+  /** The in-process server or nodes, or undefined for an external one. */
+  readonly server?: StatsSource;
+  readonly #addresses: Address[];
   readonly #peers: WirePeer[] = [];
+  #turn = 0;
 
-  constructor(address: Address, server?: ChatServer) {
-    this.address = address;
+  constructor(addresses: Address[], server?: StatsSource) {
+    this.address = addresses[0];
+    this.#addresses = addresses;
     this.server = server;
   }
 
-  /** Opens La of a new peer (closed with the target). */
+  /** Opens La of a new peer (closed with the target), at the next node. */
   async connect(options: PeerOptions = {}): Promise<WirePeer> {
-    const peer = await WirePeer.connect(this.address, options);
+    const address = this.#addresses[this.#turn++ % this.#addresses.length];
+    const peer = await WirePeer.connect(address, options);
     this.#peers.push(peer);
     return peer;
   }
@@ -146,7 +165,10 @@ export async function withTarget(
   let server: ChatServer | undefined;
   let target: Target;
   if (EXTERNAL) {
-    target = new Target(EXTERNAL);
+    target = new Target([EXTERNAL]);
+  } else if (ON_CLUSTER) {
+    await withCluster(fn, options);
+    return;
   } else {
     server = startServer(await loadUsers(USERS_FILE), {
       hostname: options.hostname ?? "127.0.0.1",
@@ -156,7 +178,7 @@ export async function withTarget(
       log: () => {},
     });
     target = new Target(
-      { hostname: server.hostname, port: server.port },
+      [{ hostname: server.hostname, port: server.port }],
       server,
     );
   }
@@ -174,6 +196,45 @@ export async function withTarget(
     failure ??= error; // the test's own failure comes first
   }
   if (failure !== undefined) throw failure;
+}
+
+/** {@linkcode withTarget} on a 3-node cluster. */
+async function withCluster(
+  fn: (target: Target) => Promise<void>,
+  options: TargetOptions,
+): Promise<void> {
+  await using nats = await NatsServer.start();
+  await using cluster = await startNodes(
+    [nats.url],
+    await loadUsers(USERS_FILE),
+    {
+      server: {
+        hostname: options.hostname ?? "127.0.0.1",
+        replyTimeoutMs: REPLY_TIMEOUT_MS,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        loginThrottle: {},
+      },
+    },
+  );
+  const target = new Target(
+    cluster.nodes.map((node) => node.address),
+    { stats: () => addStats(cluster.nodes.map((node) => node.server.stats())) },
+  );
+  try {
+    await fn(target);
+  } finally {
+    await target.closePeers();
+  }
+}
+
+function addStats(all: ServerStats[]): ServerStats {
+  const total = { ...all[0] };
+  for (const stats of all.slice(1)) {
+    for (const key of Object.keys(total) as (keyof ServerStats)[]) {
+      total[key] += stats[key];
+    }
+  }
+  return total;
 }
 
 /** Waits until the external server's only online user is a fresh sentinel. */
