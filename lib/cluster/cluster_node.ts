@@ -29,6 +29,8 @@ export const HEARTBEAT_INTERVAL_MS = 1_000;
 /** Silence after which a node is taken for dead, in milliseconds. */
 export const DEAD_AFTER_MS = 3_000;
 const RESYNC_RETRY_MS = 500;
+// How often a node checks that its watch of the bucket keeps up.
+const WATCH_CHECK_MS = 2_000;
 
 /** Options for {@linkcode ClusterNode.start}. */
 export interface ClusterOptions {
@@ -51,7 +53,10 @@ export class ClusterNode {
   readonly #link: NatsLink;
   readonly #view = new PresenceView();
   readonly #users: ReadonlyMap<string, string>;
-  #closed = false;
+  readonly #closing = new AbortController();
+  #resyncing: Promise<void> | undefined;
+  #watchCheck: ReturnType<typeof setInterval> | undefined;
+  #revisionAtCheck = -1;
 
   private constructor(
     name: string,
@@ -99,7 +104,9 @@ export class ClusterNode {
 
   /** Closes the link to NATS (the backend does it when its server closes). */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#closing.abort();
+    clearInterval(this.#watchCheck);
+    await this.#resyncing;
     await this.#link.close();
   }
 
@@ -157,6 +164,10 @@ export class ClusterNode {
       logInfo(log, `reconnected to NATS at ${link.server}`);
       this.#resync(registry, log);
     };
+    this.#watchCheck = setInterval(
+      () => this.#checkWatch(registry, log),
+      WATCH_CHECK_MS,
+    );
     return {
       registry,
       delivery,
@@ -169,25 +180,57 @@ export class ClusterNode {
     };
   }
 
-  /** Follows the bucket again after a reconnection, until it can. */
-  async #resync(registry: ClusterRegistry, log: EventLog): Promise<void> {
-    while (!this.#closed) {
-      try {
-        await this.#link.follow(this.#view);
-        registry.resync();
-        return;
-      } catch (error) {
-        log.emit({
-          level: "error",
-          event: "cluster-fault",
-          message: `cannot follow the presence bucket yet: ${
-            describeError(error)
-          }`,
-          cause: describeError(error),
-        });
-        await delay(RESYNC_RETRY_MS);
+  /** Follows the bucket again, until it can; one attempt at a time. */
+  #resync(registry: ClusterRegistry, log: EventLog): void {
+    this.#resyncing ??= (async () => {
+      const { signal } = this.#closing;
+      while (!signal.aborted) {
+        try {
+          registry.resync(await this.#link.follow(this.#view));
+          return;
+        } catch (error) {
+          log.emit({
+            level: "error",
+            event: "cluster-fault",
+            message: `cannot follow the presence bucket yet: ${
+              describeError(error)
+            }`,
+            cause: describeError(error),
+          });
+          await delay(RESYNC_RETRY_MS, { signal });
+        }
       }
+    })().finally(() => {
+      this.#resyncing = undefined;
+    });
+  }
+
+  /**
+   * Follows the bucket again if the watch has stalled: the bucket has moved
+   * past the view, and the view has not moved since the last check. (A watch
+   * whose server went away does not always say so.)
+   */
+  async #checkWatch(registry: ClusterRegistry, log: EventLog): Promise<void> {
+    if (this.#resyncing !== undefined) return;
+    const seen = this.#view.revision;
+    const stalled = seen === this.#revisionAtCheck;
+    this.#revisionAtCheck = seen;
+    if (!stalled) return;
+    let last: number;
+    try {
+      last = await this.#link.lastRevision();
+    } catch {
+      return; // NATS is away; its return brings a resync.
     }
+    if (last <= seen || this.#closing.signal.aborted) return;
+    log.emit({
+      level: "error",
+      event: "cluster-fault",
+      message:
+        `the watch of the presence bucket stalled at ${seen} of ${last}; following again`,
+      cause: "watch stalled",
+    });
+    this.#resync(registry, log);
   }
 
   async #checkUsersFile(log: EventLog): Promise<void> {

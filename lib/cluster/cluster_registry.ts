@@ -28,9 +28,15 @@ import type { Presence, PresenceView } from "./presence.ts";
 export interface PresenceStore {
   /**
    * Creates `key` unless it exists; the new revision, or `undefined` if the
-   * key exists. Rejects on a fault: the key may or may not have been made.
+   * key exists. `deletedAt` is the revision of the key's delete marker, if
+   * known: a create that expects it needs one round trip. Rejects on a
+   * fault: the key may or may not have been made.
    */
-  create(key: string, value: string): Promise<number | undefined>;
+  create(
+    key: string,
+    value: string,
+    deletedAt?: number,
+  ): Promise<number | undefined>;
   /**
    * Deletes `key` if its revision is still `revision`; false if it is not.
    * Rejects on a fault.
@@ -95,20 +101,41 @@ export class ClusterRegistry implements Registry {
    * reached: uniqueness cannot be checked, so the login is refused.
    */
   async claim(inbox: Inbox): Promise<boolean> {
+    const { name } = inbox;
     const session = newSessionToken();
     this.#claiming.add(session);
     let revision: number | undefined;
     try {
       revision = await this.#store.create(
-        userKey(inbox.name),
+        userKey(name),
         `${this.#node} ${session}`,
+        this.#view.deletedAt(name),
       );
-    } finally {
+    } catch (error) {
+      // The outcome is unknown. If the key is already in view, it is known
+      // after all: it must go. If it shows up later, reconciling deletes it.
       this.#claiming.delete(session);
+      const seen = this.#view.get(name);
+      if (seen?.node === this.#node && seen.session === session) {
+        this.#deleteKey(name, seen.revision);
+      }
+      throw error;
     }
+    this.#claiming.delete(session);
     if (revision === undefined) return false;
-    this.#logins.set(inbox.name, { inbox, session, revision });
+    const login = { inbox, session, revision };
+    this.#logins.set(name, login);
+    // What the view saw while the create's answer was on its way was
+    // reconciled with no login to check: check now. A key deleted since
+    // (another node took this one for dead) or held by another node means
+    // this login does not hold the name.
     await this.#view.waitFor(revision, VIEW_WAIT_MS);
+    if (this.#logins.get(name) !== login) return false;
+    const seen = this.#view.get(name);
+    if (this.#view.revision >= revision && seen?.session !== session) {
+      this.#logins.delete(name);
+      return false;
+    }
     return true;
   }
 
@@ -160,10 +187,12 @@ export class ClusterRegistry implements Registry {
   }
 
   /**
-   * After the bucket was unreachable or lost: deletes what could not be
-   * deleted, and makes sure every local user holds its key.
+   * After the bucket was unreachable or `lost`: deletes what could not be
+   * deleted (unless the bucket is a new one, without those keys), and makes
+   * sure every local user holds its key.
    */
-  resync(): void {
+  resync(lost = false): void {
+    if (lost) this.#unreleased.clear();
     for (const [name, revision] of this.#unreleased) {
       this.#deleteKey(name, revision);
     }
@@ -208,7 +237,11 @@ export class ClusterRegistry implements Registry {
     if (this.#reclaiming.has(name)) return;
     this.#reclaiming.add(name);
     this.#track(
-      this.#store.create(userKey(name), `${this.#node} ${login.session}`)
+      this.#store.create(
+        userKey(name),
+        `${this.#node} ${login.session}`,
+        this.#view.deletedAt(name),
+      )
         .then((revision) => {
           if (revision !== undefined) login.revision = revision;
           // Taken: the view shows who by, and the session yields then.

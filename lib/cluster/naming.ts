@@ -13,8 +13,6 @@ export const PRESENCE_BUCKET = "chat_presence";
 export const USERS_FILE_KEY = "users-file";
 /** The subject every node publishes its heartbeat on. */
 export const HEARTBEAT_SUBJECT = "chat.heartbeat";
-/** The watch filter matching every user's key. */
-export const USER_KEYS = "u.>";
 
 const USER_PREFIX = "u.";
 const NODE_NAME = /^[A-Za-z0-9_-]{1,64}$/;

@@ -20,17 +20,18 @@ import {
   nodeSubject,
   type NodeVerb,
   PRESENCE_BUCKET,
-  USER_KEYS,
   USERS_FILE_KEY,
 } from "./naming.ts";
 import type { PresenceView } from "./presence.ts";
+import { KvWrites } from "./kv_writes.ts";
 import { NoRespondersError, Requests } from "./requests.ts";
 
-// JetStream's answer to a create of a key that exists, or a delete of a key
-// whose revision has moved on.
-const WRONG_LAST_SEQUENCE = 10071;
 const RECONNECT_WAIT_MS = 250;
 const OPEN_RETRY_MS = 250;
+// As long as the NATS client's own JetStream requests wait.
+const WRITE_TIMEOUT_MS = 5_000;
+// A create races the key's other writers at most this many times.
+const CREATE_ATTEMPTS = 3;
 
 /** Options for {@linkcode NatsLink.connect}. */
 export interface NatsLinkOptions {
@@ -58,12 +59,18 @@ export class NatsLink implements PresenceStore, NodeTransport {
   #streamCreated: string | undefined;
   #connected = true;
   readonly #requests: Requests;
+  readonly #writes: KvWrites;
 
   private constructor(nc: NatsConnection, kv: KV, options: NatsLinkOptions) {
     this.#nc = nc;
     this.#kv = kv;
     this.#options = options;
     this.#requests = new Requests(nc, `_INBOX.chat.${options.node}`);
+    this.#writes = new KvWrites(
+      this.#requests,
+      PRESENCE_BUCKET,
+      WRITE_TIMEOUT_MS,
+    );
     this.#followStatus().catch(() => {});
   }
 
@@ -143,51 +150,63 @@ export class NatsLink implements PresenceStore, NodeTransport {
    * Opens the bucket again (it may have been lost with the server's store)
    * and feeds `view` from it: from the last revision seen if it is the same
    * bucket, from scratch if it is a new one. Resolves once watching; rejects
-   * if the bucket cannot be reached.
+   * if the bucket cannot be reached. Resolves to true if the bucket is a new
+   * one (the old was lost with NATS's store).
    */
-  async follow(view: PresenceView): Promise<void> {
+  async follow(view: PresenceView): Promise<boolean> {
     this.#watch?.stop();
     this.#watch = undefined;
     this.#kv = await openBucket(this.#nc, this.#options.replicas);
     const { streamInfo } = await this.#kv.status();
-    if (streamInfo.created !== this.#streamCreated) {
-      if (this.#streamCreated !== undefined) view.clear();
-      this.#streamCreated = streamInfo.created;
-    }
+    const lost = this.#streamCreated !== undefined &&
+      streamInfo.created !== this.#streamCreated;
+    if (lost) view.clear();
+    this.#streamCreated = streamInfo.created;
     const resume = view.revision > 0 ? view.revision + 1 : undefined;
-    const watch = await this.#kv.watch({
-      key: USER_KEYS,
-      resumeFromRevision: resume,
-    });
+    // Every key, not only users': the view's revision then follows the
+    // bucket's, which tells a watch that has stalled.
+    const watch = await this.#kv.watch({ resumeFromRevision: resume });
     this.#watch = watch;
     (async () => {
       for await (const entry of watch) applyEntry(view, entry);
     })().catch(() => {
       // Stopped, or the connection closed: the next follow starts anew.
     });
+    return lost;
   }
 
-  /** Creates `key`; `undefined` if it exists. */
-  async create(key: string, value: string): Promise<number | undefined> {
+  /**
+   * Creates `key`; `undefined` if it exists. Expects the key's last revision
+   * to be `deletedAt` (or 0, never written); when it is not, reads the key to
+   * learn whether it lives or only its delete marker does, and tries again.
+   */
+  async create(
+    key: string,
+    value: string,
+    deletedAt = 0,
+  ): Promise<number | undefined> {
     this.#checkConnected();
-    try {
-      return await this.#kv.create(key, value);
-    } catch (error) {
-      if (isWrongLastSequence(error)) return undefined;
-      throw error;
+    let expected = deletedAt;
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      const revision = await this.#writes.create(key, value, expected);
+      if (revision !== undefined) return revision;
+      const last = await this.#kv.get(key);
+      if (last !== null && last.operation === "PUT") return undefined;
+      expected = last?.revision ?? 0;
     }
+    return undefined;
   }
 
   /** Deletes `key` at `revision`; false if the key has moved on. */
-  async delete(key: string, revision: number): Promise<boolean> {
+  delete(key: string, revision: number): Promise<boolean> {
     this.#checkConnected();
-    try {
-      await this.#kv.delete(key, { previousSeq: revision });
-      return true;
-    } catch (error) {
-      if (isWrongLastSequence(error)) return false;
-      throw error;
-    }
+    return this.#writes.delete(key, revision);
+  }
+
+  /** The bucket's latest revision, as JetStream has it. */
+  async lastRevision(): Promise<number> {
+    const { streamInfo } = await this.#kv.status();
+    return streamInfo.state.last_seq;
   }
 
   /**
@@ -273,15 +292,14 @@ async function openBucket(nc: NatsConnection, replicas: number): Promise<KV> {
 
 function applyEntry(view: PresenceView, entry: KvWatchEntry): void {
   const name = nameOfKey(entry.key);
-  if (name === undefined) return;
+  if (name === undefined) {
+    view.seen(entry.revision);
+    return;
+  }
   if (entry.operation !== "PUT") {
     view.remove(name, entry.revision);
     return;
   }
   const [node, session] = entry.string().split(" ");
   if (node && session) view.put(name, node, session, entry.revision);
-}
-
-function isWrongLastSequence(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === WRONG_LAST_SEQUENCE;
 }

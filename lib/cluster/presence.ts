@@ -47,6 +47,9 @@ export class PresenceView {
   readonly #perNode = new Map<string, number>();
   // Node names repeat for every user: one string each.
   readonly #nodeNames = new Map<string, string>();
+  // The revision of each name's delete marker: a new login of the name
+  // expects it as the key's last revision.
+  readonly #deletedAt = new Map<string, number>();
   #revision = 0;
   #waiters: { revision: number; resolve: () => void }[] = [];
 
@@ -80,10 +83,16 @@ export class PresenceView {
     return this.#perNode;
   }
 
+  /** The revision at which `name` was last seen leaving, if it was. */
+  deletedAt(name: string): number | undefined {
+    return this.#deletedAt.get(name);
+  }
+
   /** Records a login of `name` on `node` at `revision`. */
   put(name: string, node: string, session: string, revision: number): void {
     const interned = this.#intern(node);
     this.#unlist(name);
+    this.#deletedAt.delete(name);
     const presence = { node: interned, session, revision };
     this.#users.set(name, presence);
     this.#perNode.set(interned, (this.#perNode.get(interned) ?? 0) + 1);
@@ -94,14 +103,21 @@ export class PresenceView {
   /** Records that `name` left, at `revision`. */
   remove(name: string, revision: number): void {
     const was = this.#unlist(name);
+    this.#deletedAt.set(name, revision);
     this.#advance(revision);
     if (was !== undefined) this.onChange?.(name, undefined);
+  }
+
+  /** Records a change at `revision` to something other than a user. */
+  seen(revision: number): void {
+    this.#advance(revision);
   }
 
   /** Forgets everything: the bucket was lost and starts over. */
   clear(): void {
     this.#users.clear();
     this.#perNode.clear();
+    this.#deletedAt.clear();
     this.#revision = 0;
   }
 

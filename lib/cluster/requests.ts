@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { TimeoutQueue } from "../async/timeout_queue.ts";
 import type { TimeoutEntry } from "../async/timeout_queue.ts";
 
@@ -63,13 +63,15 @@ export class Requests {
   }
 
   /**
-   * Publishes `payload` to `subject` and resolves to the answer; rejects
-   * with {@linkcode NoRespondersError}, or after `timeoutMs`.
+   * Publishes `payload` to `subject`, with `headers` if given, and resolves
+   * to the answer; rejects with {@linkcode NoRespondersError}, or after
+   * `timeoutMs`.
    */
   request(
     subject: string,
     payload: string,
     timeoutMs: number,
+    headers?: MsgHdrs,
   ): Promise<string> {
     const id = (this.#next++).toString(36);
     return new Promise((resolve, reject) => {
@@ -79,7 +81,10 @@ export class Requests {
       });
       this.#pending.set(id, { resolve, reject, subject, timeout });
       try {
-        this.#nc.publish(subject, payload, { reply: this.#inbox + id });
+        this.#nc.publish(subject, payload, {
+          reply: this.#inbox + id,
+          headers,
+        });
       } catch (error) {
         this.#pending.delete(id);
         timeout.cancel();
