@@ -25,7 +25,7 @@ Deno.test("cluster: a node killed with SIGKILL", async () => {
   const jacky = await peers.join(a.address, "jacky");
   const alice = await peers.join(c.address, "alice");
   const bob = await peers.join(b.address, "bob");
-  const michael = await peers.join(b.address, "michael");
+  await peers.join(b.address, "michael");
   await listBecomes(jacky, ["jacky", "alice", "bob", "michael"], 1_000);
   await jacky.request("/to bob before", Status.DELIVERY_OK);
   await bob.lb.expectLine("/from jacky before");
