@@ -62,7 +62,7 @@ Deno.test("cluster: on a 3-server NATS cluster, one server down is fine and two 
     await deliverWithin(jacky, bob, "one down", 10_000);
     await deliverWithin(bob, jacky, "one down, back", 10_000);
     const carol = await peers.joinWithin(a.address, "carol", 10_000);
-    await listBecomes(bob, ["bob", "jacky", "carol"], 5_000);
+    await listBecomes(bob, ["bob", "jacky", "carol"], 10_000);
 
     // Two down: no majority for the bucket. A login is refused, not risked.
     await s2.kill();

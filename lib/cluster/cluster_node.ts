@@ -30,7 +30,7 @@ export const HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEAD_AFTER_MS = 3_000;
 const RESYNC_RETRY_MS = 500;
 // How often a node checks that its watch of the bucket keeps up.
-const WATCH_CHECK_MS = 2_000;
+const WATCH_CHECK_MS = 1_000;
 
 /** Options for {@linkcode ClusterNode.start}. */
 export interface ClusterOptions {
