@@ -24,7 +24,7 @@ const SENDER_COLOURS = ["32", "33", "34", "35", "36", "92", "94", "95", "96"];
 const FAILURE_CODES = new Set([102, 202, 304, 401]);
 
 /** `text` in the SGR style `sgr` when `colour` is on; `text` otherwise. */
-export function paint(text: string, sgr: string, colour: boolean): string {
+function paint(text: string, sgr: string, colour: boolean): string {
   return colour ? `\x1b[${sgr}m${text}\x1b[0m` : text;
 }
 

@@ -38,14 +38,14 @@ export interface TerminalDevice {
 const encoder = new TextEncoder();
 
 /** Width assumed when the terminal does not say. */
-export const DEFAULT_COLUMNS = 80;
+const DEFAULT_COLUMNS = 80;
 
 /**
  * Whether output to standard output should be coloured: not when `NO_COLOR`
  * is set to a non-empty value (read via `Deno.noColor`, no permission
  * needed) and not when standard output is not a terminal.
  */
-export function colourWanted(): boolean {
+function colourWanted(): boolean {
   return !Deno.noColor && Deno.stdout.isTerminal();
 }
 
