@@ -245,6 +245,30 @@ export class NetLine {
   }
 }
 
+/**
+ * Opens a connection to `address` from `options.localAddress` (another
+ * loopback address, say: `127.0.0.2`) and reads it as lines.
+ */
+export async function connectLine(
+  address: Address,
+  options: { name: string; localAddress?: string },
+): Promise<NetLine> {
+  const socket = net.connect({
+    host: address.hostname,
+    port: address.port,
+    localAddress: options.localAddress,
+  });
+  const line = new NetLine(socket, options.name);
+  try {
+    await once(socket, "connect");
+  } catch (error) {
+    await line.destroy();
+    throw error;
+  }
+  socket.setNoDelay(true);
+  return line;
+}
+
 /** What the steps of the dialog need from a faulty peer, in or out of process. */
 export interface StepDriver {
   /** Name used in failure messages. */
