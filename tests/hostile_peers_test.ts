@@ -1,9 +1,10 @@
 /**
  * Hostile and broken peers: a receiver that stops answering, a reader that
- * stalls, connections that never log in, password guessing, too many
- * connections, and TCP keepalive on both links. Each runs against the
- * in-process server with short limits set through its options (and one
- * check of the login throttle against `server.ts` with its real delays).
+ * stalls, connections that never log in, too many connections, and TCP
+ * keepalive on both links. Each runs against the in-process server with
+ * short limits set through its options. (Password guessing is in
+ * `login_throttle_test.ts`; the defaults, waited out in real time, in
+ * `defaults_test.ts`.)
  *
  * @module
  */
@@ -22,11 +23,9 @@ import {
   NetPeer,
   pollUntil,
   type SocketRow,
-  startServerProcess,
   tcpSockets,
   waitForHoldings,
 } from "./support/faults.ts";
-import { ProcessScope } from "./support/processes.ts";
 import { passwordOf, USERS_FILE } from "./support/target.ts";
 import { delay } from "../lib/async/delay.ts";
 import {
@@ -391,109 +390,6 @@ Deno.test("a connection that never logs in is closed after the login timeout, wh
       await waitForHoldings(world.server, { ...settled(2), lbLinks: 1 }, 1_000);
     },
   );
-});
-
-// ---------------------------------------------------------------------------
-// Password guessing.
-
-Deno.test("failed logins: three free, then each 102 delayed progressively up to the cap, without blocking anyone; a success resets", async () => {
-  const BASE_MS = 100;
-  const MAX_MS = 400;
-  await withWorld(
-    {
-      loginThrottle: {
-        freeFailures: 3,
-        baseDelayMs: BASE_MS,
-        maxDelayMs: MAX_MS,
-      },
-    },
-    async (world) => {
-      const bob = await world.join("bob");
-      const guesser = await world.connect("guesser");
-      const fail = (name = "jacky") =>
-        timed(() => guesser.request(`/login ${name} nope`, Status.AUTH_FAILED));
-
-      const took: number[] = [];
-      for (let i = 0; i < 5; i++) took.push(await fail());
-      // The sixth, delayed by the cap: others go on meanwhile.
-      const sixthAt = performance.now();
-      await guesser.send("/login jacky nope");
-      const during = await timed(async () => {
-        await bob.request("/to bob still here", Status.DELIVERY_OK);
-        await bob.lb.expectLine("/from bob still here");
-        const newcomer = await world.connect("newcomer");
-        await newcomer.request("/list", Status.UNRECOGNIZED);
-      });
-      assert.equal(guesser.la.pending, 0, "the sixth 102 came early");
-      assert.ok(during < 150, `others waited ${Math.round(during)} ms`);
-      await guesser.expectLine(Status.AUTH_FAILED, MAX_MS + 2_000);
-      took.push(performance.now() - sixthAt);
-      took.push(await fail());
-
-      const expected = [0, 0, 0, BASE_MS, 2 * BASE_MS, MAX_MS, MAX_MS];
-      const report = `102 after ${took.map(Math.round).join(", ")} ms`;
-      expected.forEach((ms, i) => {
-        if (ms === 0) assert.ok(took[i] < BASE_MS * 0.8, report);
-        else assert.ok(took[i] >= ms * 0.9 && took[i] < ms + 250, report);
-      });
-
-      // A success is not delayed, and starts the count over.
-      const success = await timed(() =>
-        guesser.login("jacky", passwordOf("jacky"))
-      );
-      assert.ok(success < BASE_MS * 0.8, `101 after ${Math.round(success)} ms`);
-      const again = await world.connect("again");
-      const retook: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        retook.push(
-          await timed(() =>
-            again.request("/login carol nope", Status.AUTH_FAILED)
-          ),
-        );
-      }
-      const rereport = `after a success: 102 after ${
-        retook.map(Math.round).join(", ")
-      } ms`;
-      for (const ms of retook.slice(0, 3)) {
-        assert.ok(ms < BASE_MS * 0.8, rereport);
-      }
-      assert.ok(
-        retook[3] >= BASE_MS * 0.9 && retook[3] < BASE_MS + 250,
-        rereport,
-      );
-    },
-  );
-});
-
-Deno.test("server.ts: the fourth failed login in a row is answered after 1 s", async () => {
-  await using scope = new ProcessScope();
-  const server = await startServerProcess(scope, [], USERS_FILE);
-  const guesser = await WirePeer.connect({
-    hostname: "127.0.0.1",
-    port: server.port,
-  });
-  try {
-    for (let i = 0; i < 3; i++) {
-      const ms = await timed(() =>
-        guesser.request("/login jacky nope", Status.AUTH_FAILED)
-      );
-      assert.ok(
-        ms < 500,
-        `failure ${i + 1} answered after ${Math.round(ms)} ms`,
-      );
-    }
-    const fourth = await timed(() =>
-      guesser.la.send("/login jacky nope").then(() =>
-        guesser.expectLine(Status.AUTH_FAILED, 5_000)
-      )
-    );
-    assert.ok(
-      fourth >= 900 && fourth < 2_500,
-      `the fourth 102 came after ${Math.round(fourth)} ms`,
-    );
-  } finally {
-    await guesser.close();
-  }
 });
 
 // ---------------------------------------------------------------------------
