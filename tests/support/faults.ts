@@ -503,7 +503,10 @@ function kindOf(report: string): string {
 export interface StalledListener {
   /** Its port on 127.0.0.1. */
   readonly port: number;
-  /** Closes the listener and the connections filling its queue. */
+  /**
+   * Closes the listener and the connections filling its queue; a connect
+   * still waiting then gets a reset. Idempotent.
+   */
   close(): void;
 }
 
@@ -514,7 +517,10 @@ export interface StalledListener {
 export async function stalledListener(): Promise<StalledListener> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const queued: Deno.Conn[] = [];
+  let open = true;
   const close = () => {
+    if (!open) return;
+    open = false;
     for (const conn of queued) conn.close();
     listener.close();
   };
