@@ -13,8 +13,8 @@ import {
   waitUntil,
   withTarget,
 } from "./support/target.ts";
-import { delay } from "../lib/async/delay.ts";
 import { stalledListener } from "./support/faults.ts";
+import { writeApart } from "./support/split_writes.ts";
 import { Status, type WirePeer } from "./support/wire_peer.ts";
 
 const encoder = new TextEncoder();
@@ -867,19 +867,14 @@ Deno.test("decision 8: a multi-byte character split across writes is delivered i
     const jacky = await target.join("jacky");
     const content = "café 🎉 中文";
     const line = bytes(`/to bob ${content}\n`);
-    // One byte per write, with a pause so each goes in its own segment.
-    for (const byte of line) {
-      await jacky.sendRaw(new Uint8Array([byte]));
-      await delay(2);
-    }
+    // One byte per read on the server's side.
+    await writeApart(jacky, Array.from(line, (byte) => Uint8Array.of(byte)));
     await bob.lb.expectLine(`/from jacky ${content}`);
     await jacky.expectLine(Status.DELIVERY_OK);
-    // Split exactly inside the emoji, in two writes.
+    // Split exactly inside the emoji, in two reads.
     const whole = bytes("/toall 🎉🎉\n");
     const cut = whole.indexOf(0xf0) + 2;
-    await jacky.sendRaw(whole.subarray(0, cut));
-    await delay(20);
-    await jacky.sendRaw(whole.subarray(cut));
+    await writeApart(jacky, [whole.subarray(0, cut), whole.subarray(cut)]);
     await bob.lb.expectLine("/broadcastfrom jacky 🎉🎉");
     await jacky.expectLine(Status.DELIVERY_OK);
   });
@@ -919,13 +914,12 @@ Deno.test("decision 8: several lines in one write are each answered, in order", 
 Deno.test("decision 8: a line split across writes is one line", async () => {
   await withTarget(async (target) => {
     const jacky = await target.join("jacky");
-    await jacky.sendRaw(bytes("/li"));
-    await delay(20);
-    await jacky.sendRaw(bytes("st"));
-    await delay(20);
-    await jacky.sendRaw(bytes("\n/to jacky a"));
-    await delay(20);
-    await jacky.sendRaw(bytes("b\n"));
+    await writeApart(jacky, [
+      bytes("/li"),
+      bytes("st"),
+      bytes("\n/to jacky a"),
+      bytes("b\n"),
+    ]);
     await jacky.expectLine("301 jacky");
     await jacky.lb.expectLine("/from jacky ab");
     await jacky.expectLine(Status.DELIVERY_OK);

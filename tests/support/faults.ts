@@ -562,6 +562,10 @@ export interface SocketRow {
   peer: string;
   /** Whether the keepalive timer runs (`timer:(keepalive,…)`). */
   keepalive: boolean;
+  /** Bytes received that the program has not read yet. */
+  recvQ: number;
+  /** Bytes sent that the other end has not acknowledged yet. */
+  sendQ: number;
   /** The line `ss` printed. */
   text: string;
 }
@@ -600,6 +604,8 @@ export async function tcpSockets(ports: number[]): Promise<SocketRow[]> {
         local: fields[3],
         peer: fields[4],
         keepalive: /timer:\(keepalive,/.test(text),
+        recvQ: Number(fields[1]),
+        sendQ: Number(fields[2]),
         text,
       };
     });
