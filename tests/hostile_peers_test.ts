@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import {
   type ChatServer,
   type ServerOptions,
+  type ServerTraceEvent,
   startServer,
 } from "../lib/server/mod.ts";
 import type { LogEvent } from "../lib/server/log.ts";
@@ -233,6 +234,15 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
     { length: 8 },
     (_, i) => `${String.fromCharCode(0x61 + i)}${"x".repeat(7_000)}`,
   );
+  // alice's lines taken and not yet answered, at most, as the server's
+  // trace shows them: a line is traced when taken, its reply when written.
+  let unanswered = 0;
+  let mostUnanswered = 0;
+  const countAlice = (event: ServerTraceEvent) => {
+    if (event.user !== "alice" || event.link !== "a") return;
+    unanswered += event.from === "CLIENT" ? 1 : -1;
+    mostUnanswered = Math.max(mostUnanswered, unanswered);
+  };
   await withWorld(
     {
       replyTimeoutMs: REPLY_MS,
@@ -240,6 +250,7 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
         ...USERS,
         ...padding.map((name) => [name, "pw"] as [string, string]),
       ]),
+      trace: countAlice,
     },
     async (world) => {
       const jacky = await world.join("jacky");
@@ -329,6 +340,9 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
         written <= kernelBytes,
         `${written} bytes went in before the server stopped reading (kernel buffers: ${kernelBytes})`,
       );
+      // Its memory is bounded: the reply being written, and 15 lines more
+      // (16 in all) waiting their turn.
+      assert.equal(mostUnanswered, 15, "lines held for a stalled reader");
       closeStalled();
 
       await waitForHoldings(world.server, baseline, 1_000);
