@@ -455,7 +455,9 @@ async function runCell(step: Step, fault: Fault): Promise<void> {
     if (fault.reset && step.id !== "exit-sent") {
       // A logout caused by it; or, where the reset answered the server's
       // connect for Lb, the connect refused.
-      const seen = cell.stalled === undefined ? /reset/i : /refused/i;
+      const seen = fault.link === "b" && cell.stalled !== undefined
+        ? /refused/i
+        : /reset/i;
       const causes = events.filter((event) => event.cause !== undefined)
         .map((event) => `${event.event}: ${event.cause}`);
       assert.ok(
