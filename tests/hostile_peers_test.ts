@@ -27,6 +27,7 @@ import {
   tcpSockets,
   waitForHoldings,
 } from "./support/faults.ts";
+import { assertWaited, LATE_MS, timed } from "./support/server_log.ts";
 import { passwordOf, USERS_FILE } from "./support/target.ts";
 import { delay } from "../lib/async/delay.ts";
 import {
@@ -124,13 +125,6 @@ function settled(n: number): Holdings {
   };
 }
 
-/** Milliseconds `action` takes. */
-async function timed(action: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await action();
-  return performance.now() - started;
-}
-
 // ---------------------------------------------------------------------------
 // A receiver that stops answering on Lb.
 
@@ -154,32 +148,29 @@ Deno.test("a receiver that stops answering on Lb: 304 after the reply timeout, l
       () => `michael is not waiting: ${JSON.stringify(world.stats())}`,
     );
 
-    // While bob hangs, another pair is served at full speed.
-    const quick = await timed(async () => {
-      await alice.request("/to carol quick", Status.DELIVERY_OK);
-      await carol.lb.expectLine("/from alice quick");
-      await alice.list();
-    });
-    assert.ok(
-      performance.now() - sentAt < REPLY_MS,
-      "the check did not run during the hang",
-    );
-    assert.equal(jacky.la.pending, 0, "jacky was answered during the hang");
-    assert.ok(quick < REPLY_MS / 2, `alice's /to took ${Math.round(quick)} ms`);
+    // While bob hangs, another pair is served: before bob's exchange ends,
+    // and so before anyone's answer waits on it.
+    await alice.request("/to carol quick", Status.DELIVERY_OK);
+    await carol.lb.expectLine("/from alice quick");
+    await alice.list();
+    assert.equal(jacky.la.pending, 0, "bob's exchange ended first");
+    assert.equal(world.server.stats().lockWaiters, 1, "bob's exchange ended");
 
-    await jacky.expectLine(Status.DELIVERY_FAILED, REPLY_MS + 2_000);
-    const took = performance.now() - sentAt;
-    assert.ok(
-      took >= REPLY_MS * 0.9 && took < REPLY_MS + 500,
-      `304 after ${Math.round(took)} ms, reply timeout ${REPLY_MS} ms`,
-    );
-    // The sender queued behind is not made to wait for a second timeout.
+    await jacky.expectLine(Status.DELIVERY_FAILED, REPLY_MS + LATE_MS);
+    assertWaited(performance.now() - sentAt, REPLY_MS, "jacky's 304");
+    // The sender queued behind is not made to wait for a second timeout:
+    // bob had left when its turn came.
     const queued = await timed(() =>
-      michael.expectLine(Status.DELIVERY_FAILED, 1_000)
+      michael.expectLine(Status.DELIVERY_FAILED, REPLY_MS)
     );
-    assert.ok(
-      queued < 200,
-      `michael's 304 came ${Math.round(queued)} ms later`,
+    assert.ok(queued < REPLY_MS, `michael's 304 came ${queued} ms later`);
+    assert.deepEqual(
+      world.events.filter((e) => e.event === "delivery-failed")
+        .map((e) => `${e.user} -> ${e.to}: ${e.cause}`),
+      [
+        `jacky -> bob: no receipt within ${REPLY_MS} ms`,
+        "michael -> bob: receiver left",
+      ],
     );
 
     await bob.la.expectClosed();
@@ -221,7 +212,8 @@ async function sysctlMax(name: string, fallback: number): Promise<number> {
 }
 
 Deno.test("a stalled reader (sends, never reads) is dropped after the reply timeout; the server stops reading it; nobody else stalls", async () => {
-  const REPLY_MS = 300;
+  // Long enough for the others to be served meanwhile on a loaded machine.
+  const REPLY_MS = 1_000;
   // What the kernel alone can buffer on loopback: the server's receive
   // buffer and our send buffer at their largest. A server that kept reading
   // (and queueing replies it cannot send) would take far more.
@@ -302,19 +294,14 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
         () => `no reply write pending: ${JSON.stringify(world.stats())}`,
       );
       const stalledAt = performance.now();
-      const others = await timed(async () => {
-        await jacky.request("/to bob not stalled", Status.DELIVERY_OK);
-        await bob.lb.expectLine("/from jacky not stalled");
-        await bob.request("/to jacky nor me", Status.DELIVERY_OK);
-        await jacky.lb.expectLine("/from bob nor me");
-      });
-      assert.ok(
-        others < REPLY_MS / 2,
-        `others' commands took ${Math.round(others)} ms`,
-      );
+      // The others are served while alice's reply is stuck, not after.
+      await jacky.request("/to bob not stalled", Status.DELIVERY_OK);
+      await bob.lb.expectLine("/from jacky not stalled");
+      await bob.request("/to jacky nor me", Status.DELIVERY_OK);
+      await jacky.lb.expectLine("/from bob nor me");
       assert.ok(
         world.server.stats().connections === baseline.connections + 1,
-        "alice was dropped before the others were checked",
+        "alice was dropped before the others were served",
       );
 
       const outcome = await Promise.race([
@@ -333,8 +320,14 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
         "the stalled reader was not dropped",
       );
       assert.ok(
-        dropped < REPLY_MS + 1_000,
+        dropped < REPLY_MS + LATE_MS,
         `dropped ${Math.round(dropped)} ms after its replies stalled`,
+      );
+      assert.ok(
+        world.events.some((e) =>
+          e.event === "logout" && e.cause === "stopped reading its replies"
+        ),
+        "no logout of the stalled reader in the log",
       );
       assert.ok(
         written <= kernelBytes,
@@ -388,13 +381,12 @@ Deno.test("a connection that never logs in is closed after the login timeout, wh
       );
       await chatter;
       for (const [name, ms] of closedAfter) {
-        assert.ok(
-          ms >= LOGIN_MS * 0.9 && ms < LOGIN_MS + 700,
-          `${name} closed after ${
-            Math.round(ms)
-          } ms, login timeout ${LOGIN_MS} ms`,
-        );
+        assertWaited(ms, LOGIN_MS, `${name} closed`);
       }
+      const timedOut = world.events.filter((e) =>
+        e.event === "logout" && e.cause === `no login within ${LOGIN_MS} ms`
+      );
+      assert.equal(timedOut.length, closedAfter.length, "logged timeouts");
       assert.ok(
         !jacky.la.ended && !bob.la.ended,
         "a logged-in user was closed",
@@ -426,7 +418,7 @@ Deno.test("past the connection cap new connections are closed at once and counte
       const lines = await extra.la.expectEnd(1_000);
       const took = performance.now() - connectedAt;
       assert.deepEqual(lines, [], `${name} was answered`);
-      assert.ok(took < 300, `${name} closed after ${Math.round(took)} ms`);
+      assert.ok(took < 1_000, `${name} closed after ${Math.round(took)} ms`);
       assert.equal(world.server.stats().refusedConnections, i + 1);
     }
     assert.ok(
