@@ -516,6 +516,7 @@ export interface StalledListener {
  */
 export async function stalledListener(): Promise<StalledListener> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
   const queued: Deno.Conn[] = [];
   let open = true;
   const close = () => {
@@ -527,20 +528,27 @@ export async function stalledListener(): Promise<StalledListener> {
   try {
     for (;;) {
       const attempt = new AbortController();
-      const timer = setTimeout(() => attempt.abort(), 100);
-      try {
-        queued.push(
-          await Deno.connect({
-            hostname: "127.0.0.1",
-            port: listener.addr.port,
-            signal: attempt.signal,
-          }),
-        );
-      } catch (error) {
-        if (attempt.signal.aborted) break;
-        throw error;
-      } finally {
-        clearTimeout(timer);
+      const connecting = Deno.connect({
+        hostname: "127.0.0.1",
+        port,
+        signal: attempt.signal,
+      });
+      const pause = new AbortController();
+      const outcome = await Promise.race([
+        connecting,
+        delay(100, { signal: pause.signal }).then(() => "slow" as const),
+      ]);
+      pause.abort();
+      if (outcome !== "slow") {
+        queued.push(outcome);
+      } else if (await synUnanswered(port)) {
+        // The kernel dropped the SYN: the queue is full.
+        attempt.abort();
+        (await connecting.catch(() => undefined))?.close();
+        break;
+      } else {
+        // Connected all along; this process was too busy to see it at once.
+        queued.push(await connecting);
       }
       assert.ok(queued.length < 20_000, "the accept queue never filled");
     }
@@ -548,7 +556,13 @@ export async function stalledListener(): Promise<StalledListener> {
     close();
     throw error;
   }
-  return { port: listener.addr.port, close };
+  return { port, close };
+}
+
+/** Whether a connect to `port` on loopback waits with its SYN unanswered. */
+async function synUnanswered(port: number): Promise<boolean> {
+  const rows = await ss(["state", "syn-sent", `( dport = :${port} )`]);
+  return rows.trim() !== "";
 }
 
 // ---------------------------------------------------------------------------
@@ -570,6 +584,29 @@ export interface SocketRow {
   text: string;
 }
 
+/** `ss -tnH` with `args` (iproute2); fails clearly if it is not installed. */
+async function ss(args: string[]): Promise<string> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("ss", {
+      args: ["-tnH", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      assert.fail(
+        "`ss` is not installed: the tests read socket states with it " +
+          "(iproute2; .ci/run installs it when missing)",
+      );
+    }
+    throw error;
+  }
+  const decoder = new TextDecoder();
+  assert.ok(output.success, `ss failed: ${decoder.decode(output.stderr)}`);
+  return decoder.decode(output.stdout);
+}
+
 /**
  * The TCP sockets with one of `ports` at either end, from `ss -tno`
  * (iproute2). Fails with a clear message if `ss` is not installed.
@@ -577,25 +614,7 @@ export interface SocketRow {
 export async function tcpSockets(ports: number[]): Promise<SocketRow[]> {
   const filter = ports.map((port) => `sport = :${port} or dport = :${port}`)
     .join(" or ");
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command("ss", {
-      args: ["-tnoH", `( ${filter} )`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      assert.fail(
-        "`ss` is not installed: the keepalive check needs iproute2 " +
-          "(add `apt-get install -y iproute2` to .ci/run)",
-      );
-    }
-    throw error;
-  }
-  const decoder = new TextDecoder();
-  assert.ok(output.success, `ss failed: ${decoder.decode(output.stderr)}`);
-  return decoder.decode(output.stdout).split("\n")
+  return (await ss(["-o", `( ${filter} )`])).split("\n")
     .filter((line) => line.trim() !== "")
     .map((text) => {
       const fields = text.trim().split(/\s+/);
