@@ -69,7 +69,6 @@ class World {
 
   async start(): Promise<void> {
     this.server = await startServerProcess(this.scope, [], USERS_FILE);
-    await this.expectSettingsLogged();
   }
 
   /** The first log line gives the defaults, exactly as the docs do. */
@@ -285,6 +284,7 @@ async function connectionCap(): Promise<void> {
   const idle: Deno.TcpConn[] = [];
   try {
     await world.start();
+    await world.expectSettingsLogged();
     const bob = await world.join("bob");
     const jacky = await world.join("jacky");
     while (idle.length < MAX_CONNECTIONS - 2) {
@@ -375,6 +375,7 @@ Deno.test("defaults: server.ts and client.ts with no options keep every default 
   try {
     await world.start();
     const checks: [string, Promise<void>][] = [
+      ["the settings logged at start", world.expectSettingsLogged()],
       ["10 s reply timeout", replyTimeout(world)],
       ["5 s connect timeout", connectTimeout(world)],
       ["30 s login timeout", loginTimeout(world)],
