@@ -36,6 +36,7 @@ import {
   LATE_MS,
   logMessages,
   waitForLog,
+  waitForLogCount,
 } from "./support/server_log.ts";
 import { passwordOf, USERS_FILE } from "./support/target.ts";
 import {
@@ -260,25 +261,6 @@ async function loginThrottle(world: World): Promise<void> {
 // ---------------------------------------------------------------------------
 // The connection cap, on a server of its own.
 
-/** Waits until the server has logged `count` connections. */
-async function connectionsLogged(server: ServerProcess, count: number) {
-  let seen = 0;
-  let offset = 0;
-  const deadline = performance.now() + 30_000;
-  while (seen < count) {
-    const end = server.stderr.lastIndexOf("\n") + 1;
-    const fresh = server.stderr.slice(offset, end);
-    offset = end;
-    seen += fresh.match(/ connected\n/g)?.length ?? 0;
-    assert.ok(
-      performance.now() < deadline,
-      `the server logged ${seen} of ${count} connections`,
-    );
-    if (seen < count) await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.equal(seen, count, "more connections were logged than made");
-}
-
 async function connectionCap(): Promise<void> {
   const world = new World();
   const idle: Deno.TcpConn[] = [];
@@ -295,7 +277,7 @@ async function connectionCap(): Promise<void> {
         ),
       );
     }
-    await connectionsLogged(world.server, MAX_CONNECTIONS);
+    await waitForLogCount(world.server, / connected$/, MAX_CONNECTIONS);
     const extra = await world.connect("extra");
     await extra.la.expectClosed(1_000);
     await waitForLog(

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { waitForStderr } from "./faults.ts";
+import { pollUntil, waitForStderr } from "./faults.ts";
 import type { TestProcess } from "./processes.ts";
 
 /**
@@ -30,7 +30,12 @@ export function escapeRegExp(text: string): string {
  */
 export function logMessages(server: TestProcess): string[] {
   return server.stderr.split("\n").filter((line) => line !== "")
-    .map((line) => line.replace(/^\S+ (INFO |ERROR) /, ""));
+    .map(messageOf);
+}
+
+/** A text log line without its time and level. */
+function messageOf(line: string): string {
+  return line.replace(/^\S+ (INFO |ERROR) /, "");
 }
 
 /**
@@ -50,6 +55,33 @@ export async function waitForLog(
     timeoutMs,
   );
   return find()!;
+}
+
+/**
+ * Waits until the server has logged exactly `count` lines whose message
+ * matches `message`; fails if it logs more. Reads only what is new on each
+ * look, for logs of many thousand lines.
+ */
+export async function waitForLogCount(
+  server: TestProcess,
+  message: RegExp,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let seen = 0;
+  let offset = 0;
+  await pollUntil(
+    () => {
+      const end = server.stderr.lastIndexOf("\n") + 1;
+      seen += server.stderr.slice(offset, end).split("\n")
+        .filter((line) => message.test(messageOf(line))).length;
+      offset = end;
+      return seen >= count;
+    },
+    () => `the server logged ${seen} of ${count} lines matching ${message}`,
+    timeoutMs,
+  );
+  assert.equal(seen, count, `lines logged matching ${message}`);
 }
 
 /**

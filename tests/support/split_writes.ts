@@ -7,7 +7,8 @@
  * @module
  */
 
-import { pollUntil, type SocketRow, tcpSockets } from "./faults.ts";
+import { pollUntil } from "./faults.ts";
+import { type SocketRow, tcpSockets } from "./sockets.ts";
 import type { WirePeer } from "./wire_peer.ts";
 
 /**
