@@ -153,11 +153,44 @@ Deno.test("verifyPassword: a malformed hash matches nothing, not even itself", a
   }
 });
 
-/** Well formed, but scrypt cannot run with it (128·N·r bytes = 1 TiB). */
-const UNUSABLE = `scrypt$N=1073741824,r=8,p=1$${GOOD_SALT}$${GOOD_KEY}`;
+/**
+ * The docs' bounds on a stored hash: "N up to 2^20, 256 MiB" (scrypt needs
+ * 128·N·r bytes). The largest hashes within them, and their neighbours just
+ * past them.
+ */
+const WITHIN_BOUNDS = [
+  `scrypt$N=${2 ** 20},r=2,p=1$${GOOD_SALT}$${GOOD_KEY}`, // 256 MiB
+  `scrypt$N=${2 ** 17},r=16,p=1$${GOOD_SALT}$${GOOD_KEY}`, // 256 MiB
+];
+const PAST_BOUNDS = [
+  `scrypt$N=${2 ** 21},r=1,p=1$${GOOD_SALT}$${GOOD_KEY}`, // N over, 256 MiB
+  `scrypt$N=${2 ** 20},r=3,p=1$${GOOD_SALT}$${GOOD_KEY}`, // 384 MiB
+  `scrypt$N=${2 ** 17},r=17,p=1$${GOOD_SALT}$${GOOD_KEY}`, // 272 MiB
+  `scrypt$N=${2 ** 30},r=8,p=1$${GOOD_SALT}$${GOOD_KEY}`, // 1 TiB
+];
 
-Deno.test("credentials: a hash whose parameters scrypt cannot run is refused when loaded, or matches nothing; it never throws", async () => {
-  if (checkStoredPassword(UNUSABLE) !== undefined) return; // refused: fine
+Deno.test("checkStoredPassword: N up to 2^20 and 256 MiB are accepted; past either bound a hash is refused", () => {
+  for (const stored of WITHIN_BOUNDS) {
+    assert.equal(checkStoredPassword(stored), undefined, stored);
+  }
+  for (const stored of PAST_BOUNDS) {
+    const problem = checkStoredPassword(stored);
+    assert.equal(typeof problem, "string", `accepted: ${stored}`);
+    assert.match(problem!, /scrypt/i, stored);
+    assert.throws(
+      () => parseUsers(`bob ${stored}\n`, { source: "users.txt" }),
+      (error) =>
+        error instanceof UsersFileError && /users\.txt:1\b/.test(error.message),
+      stored,
+    );
+  }
+});
+
+/** Well formed, but scrypt cannot run with it (128·N·r bytes = 1 TiB). */
+const UNUSABLE = PAST_BOUNDS.at(-1)!;
+
+Deno.test("credentials: a hash past the bounds, which scrypt could not run, is refused when loaded and matches nothing when checked; it never throws", async () => {
+  assert.equal(typeof checkStoredPassword(UNUSABLE), "string");
   let verified: boolean | undefined;
   let thrown: unknown;
   try {
@@ -165,12 +198,7 @@ Deno.test("credentials: a hash whose parameters scrypt cannot run is refused whe
   } catch (error) {
     thrown = error;
   }
-  assert.equal(
-    thrown,
-    undefined,
-    `checkStoredPassword accepts ${UNUSABLE}, then verifyPassword throws ` +
-      `instead of answering false: ${thrown}`,
-  );
+  assert.equal(thrown, undefined, `verifyPassword threw: ${thrown}`);
   assert.equal(verified, false);
 });
 

@@ -41,6 +41,8 @@ import {
 import { passwordOf, USERS_FILE } from "./support/target.ts";
 import { type Address, Status, WirePeer } from "./support/wire_peer.ts";
 
+/** Linux sends a SYN that got no answer again after this long. */
+const SYN_RETRY_MS = 1_000;
 /** Long, so that a `304` or a cleanup that waits for a timeout shows. */
 const REPLY_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -90,8 +92,8 @@ interface Step {
   noLb?: string;
   /** The expected result, for the README's table. */
   expected: string;
-  /** Brings jacky to the step. */
-  reach(cell: Cell): Promise<StepState>;
+  /** Brings jacky to the step, where `fault` will hit. */
+  reach(cell: Cell, fault: Fault): Promise<StepState>;
   /** Plays the client's part right after the fault, if it has one. */
   afterInject?(cell: Cell, fault: Fault): Promise<void>;
 }
@@ -109,12 +111,50 @@ async function joinJacky(cell: Cell): Promise<void> {
   await cell.jacky.acceptedLb();
 }
 
+/** Waits until the server's connect for jacky's Lb is pending. */
+async function serverConnectingLb(cell: Cell): Promise<void> {
+  // The connect's timeout is then the only timer running.
+  await pollUntil(
+    () => cell.server.stats().timers === 1,
+    () =>
+      `the server is not connecting Lb: ${JSON.stringify(cell.server.stats())}`,
+  );
+}
+
 /** Waits until the server has taken jacky's connection. */
 async function jackyConnected(cell: Cell): Promise<void> {
   await pollUntil(
     () => cell.server.stats().connections === BASELINE.connections + 1,
     () => `the server never counted jacky's connection`,
   );
+}
+
+/**
+ * jacky is gone while peggy still owes the receipt for jacky's message: the
+ * exchange stays open, peggy's late 302 closes it, and the next exchange on
+ * peggy's Lb is not disturbed by it.
+ */
+async function lateReceiptTaken(cell: Cell): Promise<void> {
+  const { server, oscar, peggy } = cell;
+  const stats = () => JSON.stringify(server.stats());
+  assert.equal(server.stats().pendingReplies, 1, `abandoned: ${stats()}`);
+  assert.equal(server.stats().locksHeld, 1, `abandoned: ${stats()}`);
+  // oscar's message waits its turn behind the open exchange.
+  await oscar.send("/to peggy next");
+  await pollUntil(
+    () => server.stats().lockWaiters === 1,
+    () => `oscar is not waiting for peggy's Lb: ${stats()}`,
+  );
+  assert.equal(peggy.lb.pending, 0, "peggy's Lb carried two exchanges");
+  await peggy.lb.send(Status.RECEIPT_OK);
+  // The late 302 ended jacky's exchange, not oscar's: oscar's line goes out
+  // only now, and waits for a 302 of its own.
+  await peggy.lb.expectLine("/from oscar next");
+  assert.equal(server.stats().pendingReplies, 1, `302 misplaced: ${stats()}`);
+  assert.equal(oscar.la.pending, 0, "oscar was answered before peggy was");
+  await peggy.lb.send(Status.RECEIPT_OK);
+  await oscar.expectLine(Status.DELIVERY_OK);
+  peggy.autoReply = true;
 }
 
 const STEPS: Step[] = [
@@ -153,23 +193,33 @@ const STEPS: Step[] = [
     id: "port-sent",
     title: "/port sent",
     expected:
-      "off /list at once; the server closes Lb. An Lb reset that beats the server's connect makes it fail: 202, then off /list once the client quits",
-    async reach(cell) {
+      "off /list at once; the server closes Lb. An Lb reset before the server's connect completes makes it fail: 202, then off /list once the client quits",
+    async reach(cell, fault) {
       await loginJacky(cell);
+      if (fault.id === "lb-rst") {
+        // The reset must beat the connect: Lb's listener has a full accept
+        // queue, so the server's SYN waits unanswered until the reset.
+        cell.stalled = await stalledListener();
+        await cell.jacky.send("a", `/port ${cell.stalled.port}`);
+        await serverConnectingLb(cell);
+        return {};
+      }
       const port = await cell.jacky.listen();
       await cell.jacky.send("a", `/port ${port}`);
       return {};
     },
     async afterInject(cell, fault) {
-      if (!(fault.link === "b" && fault.reset)) return;
+      if (fault.id !== "lb-rst") return;
       assert.ok(cell.jacky instanceof NetPeer);
-      // The RST can reach the server before its connect completes: the
-      // connect then fails and the answer is 202, after which the client
-      // quits, as the handout says. Otherwise 201 (or nothing) and the
-      // server drops jacky itself.
-      const reply = await cell.jacky.la.readLine(PROMPT_MS);
-      if (reply === Status.BUILD_FAILED) cell.jacky.la.fin();
-      else if (reply !== null) assert.equal(reply, Status.BUILD_OK);
+      // The server's SYN, sent again after SYN_RETRY_MS, meets the reset:
+      // its connect fails and the answer is 202, after which the client
+      // quits, as the handout says.
+      await cell.jacky.expect(
+        "a",
+        Status.BUILD_FAILED,
+        SYN_RETRY_MS + PROMPT_MS,
+      );
+      cell.jacky.la.fin();
     },
   },
   {
@@ -182,14 +232,7 @@ const STEPS: Step[] = [
       await loginJacky(cell);
       cell.stalled = await stalledListener();
       await cell.jacky.send("a", `/port ${cell.stalled.port}`);
-      // The connect is pending: its timeout is the only timer running.
-      await pollUntil(
-        () => cell.server.stats().timers === 1,
-        () =>
-          `the server is not connecting Lb: ${
-            JSON.stringify(cell.server.stats())
-          }`,
-      );
+      await serverConnectingLb(cell);
       return {};
     },
   },
@@ -224,12 +267,7 @@ const STEPS: Step[] = [
       cell.peggy.autoReply = false;
       await cell.jacky.send("a", "/to peggy wait for me");
       await cell.peggy.lb.expectLine("/from jacky wait for me");
-      return {
-        afterFault: async () => {
-          cell.peggy.autoReply = true;
-          await cell.peggy.lb.send(Status.RECEIPT_OK);
-        },
-      };
+      return { afterFault: () => lateReceiptTaken(cell) };
     },
   },
   {
@@ -287,6 +325,12 @@ async function inject(cell: Cell, fault: Fault): Promise<void> {
   if (fault.link === undefined) {
     assert.ok(cell.jacky instanceof ScriptedPeer);
     await cell.jacky.kill();
+    return;
+  }
+  if (fault.link === "b" && cell.stalled !== undefined) {
+    // Lb's listener goes while the server's connect to it waits: the kernel
+    // answers the connect with a reset.
+    cell.stalled.close();
     return;
   }
   assert.ok(cell.jacky instanceof NetPeer);
@@ -375,7 +419,7 @@ async function runCell(step: Step, fault: Fault): Promise<void> {
     const cell: Cell = { server, address, events, oscar, peggy, jacky };
     let state: StepState;
     try {
-      state = await step.reach(cell);
+      state = await step.reach(cell, fault);
     } finally {
       stalled = cell.stalled;
     }
@@ -409,11 +453,15 @@ async function runCell(step: Step, fault: Fault): Promise<void> {
     );
 
     if (fault.reset && step.id !== "exit-sent") {
-      // A logout, or at "/port sent" a failed Lb connect, caused by it.
+      // A logout caused by it; or, where the reset answered the server's
+      // connect for Lb, the connect refused.
+      const seen = fault.link === "b" && cell.stalled !== undefined
+        ? /refused/i
+        : /reset/i;
       const causes = events.filter((event) => event.cause !== undefined)
         .map((event) => `${event.event}: ${event.cause}`);
       assert.ok(
-        causes.some((cause) => /reset/i.test(cause)),
+        causes.some((cause) => seen.test(cause)),
         `the server's log shows no reset: ${JSON.stringify(causes)}`,
       );
     }

@@ -1,9 +1,10 @@
 /**
  * Hostile and broken peers: a receiver that stops answering, a reader that
- * stalls, connections that never log in, password guessing, too many
- * connections, and TCP keepalive on both links. Each runs against the
- * in-process server with short limits set through its options (and one
- * check of the login throttle against `server.ts` with its real delays).
+ * stalls, connections that never log in, too many connections, and TCP
+ * keepalive on both links. Each runs against the in-process server with
+ * short limits set through its options. (Password guessing is in
+ * `login_throttle_test.ts`; the defaults, waited out in real time, in
+ * `defaults_test.ts`.)
  *
  * @module
  */
@@ -12,6 +13,7 @@ import assert from "node:assert/strict";
 import {
   type ChatServer,
   type ServerOptions,
+  type ServerTraceEvent,
   startServer,
 } from "../lib/server/mod.ts";
 import type { LogEvent } from "../lib/server/log.ts";
@@ -22,11 +24,10 @@ import {
   NetPeer,
   pollUntil,
   type SocketRow,
-  startServerProcess,
   tcpSockets,
   waitForHoldings,
 } from "./support/faults.ts";
-import { ProcessScope } from "./support/processes.ts";
+import { assertWaited, LATE_MS, timed } from "./support/server_log.ts";
 import { passwordOf, USERS_FILE } from "./support/target.ts";
 import { delay } from "../lib/async/delay.ts";
 import {
@@ -124,13 +125,6 @@ function settled(n: number): Holdings {
   };
 }
 
-/** Milliseconds `action` takes. */
-async function timed(action: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await action();
-  return performance.now() - started;
-}
-
 // ---------------------------------------------------------------------------
 // A receiver that stops answering on Lb.
 
@@ -154,32 +148,29 @@ Deno.test("a receiver that stops answering on Lb: 304 after the reply timeout, l
       () => `michael is not waiting: ${JSON.stringify(world.stats())}`,
     );
 
-    // While bob hangs, another pair is served at full speed.
-    const quick = await timed(async () => {
-      await alice.request("/to carol quick", Status.DELIVERY_OK);
-      await carol.lb.expectLine("/from alice quick");
-      await alice.list();
-    });
-    assert.ok(
-      performance.now() - sentAt < REPLY_MS,
-      "the check did not run during the hang",
-    );
-    assert.equal(jacky.la.pending, 0, "jacky was answered during the hang");
-    assert.ok(quick < REPLY_MS / 2, `alice's /to took ${Math.round(quick)} ms`);
+    // While bob hangs, another pair is served: before bob's exchange ends,
+    // and so before anyone's answer waits on it.
+    await alice.request("/to carol quick", Status.DELIVERY_OK);
+    await carol.lb.expectLine("/from alice quick");
+    await alice.list();
+    assert.equal(jacky.la.pending, 0, "bob's exchange ended first");
+    assert.equal(world.server.stats().lockWaiters, 1, "bob's exchange ended");
 
-    await jacky.expectLine(Status.DELIVERY_FAILED, REPLY_MS + 2_000);
-    const took = performance.now() - sentAt;
-    assert.ok(
-      took >= REPLY_MS * 0.9 && took < REPLY_MS + 500,
-      `304 after ${Math.round(took)} ms, reply timeout ${REPLY_MS} ms`,
-    );
-    // The sender queued behind is not made to wait for a second timeout.
+    await jacky.expectLine(Status.DELIVERY_FAILED, REPLY_MS + LATE_MS);
+    assertWaited(performance.now() - sentAt, REPLY_MS, "jacky's 304");
+    // The sender queued behind is not made to wait for a second timeout:
+    // bob had left when its turn came.
     const queued = await timed(() =>
-      michael.expectLine(Status.DELIVERY_FAILED, 1_000)
+      michael.expectLine(Status.DELIVERY_FAILED, REPLY_MS)
     );
-    assert.ok(
-      queued < 200,
-      `michael's 304 came ${Math.round(queued)} ms later`,
+    assert.ok(queued < REPLY_MS, `michael's 304 came ${queued} ms later`);
+    assert.deepEqual(
+      world.events.filter((e) => e.event === "delivery-failed")
+        .map((e) => `${e.user} -> ${e.to}: ${e.cause}`),
+      [
+        `jacky -> bob: no receipt within ${REPLY_MS} ms`,
+        "michael -> bob: receiver left",
+      ],
     );
 
     await bob.la.expectClosed();
@@ -221,7 +212,8 @@ async function sysctlMax(name: string, fallback: number): Promise<number> {
 }
 
 Deno.test("a stalled reader (sends, never reads) is dropped after the reply timeout; the server stops reading it; nobody else stalls", async () => {
-  const REPLY_MS = 300;
+  // Long enough for the others to be served meanwhile on a loaded machine.
+  const REPLY_MS = 1_000;
   // What the kernel alone can buffer on loopback: the server's receive
   // buffer and our send buffer at their largest. A server that kept reading
   // (and queueing replies it cannot send) would take far more.
@@ -234,6 +226,15 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
     { length: 8 },
     (_, i) => `${String.fromCharCode(0x61 + i)}${"x".repeat(7_000)}`,
   );
+  // alice's lines taken and not yet answered, at most, as the server's
+  // trace shows them: a line is traced when taken, its reply when written.
+  let unanswered = 0;
+  let mostUnanswered = 0;
+  const countAlice = (event: ServerTraceEvent) => {
+    if (event.user !== "alice" || event.link !== "a") return;
+    unanswered += event.from === "CLIENT" ? 1 : -1;
+    mostUnanswered = Math.max(mostUnanswered, unanswered);
+  };
   await withWorld(
     {
       replyTimeoutMs: REPLY_MS,
@@ -241,6 +242,7 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
         ...USERS,
         ...padding.map((name) => [name, "pw"] as [string, string]),
       ]),
+      trace: countAlice,
     },
     async (world) => {
       const jacky = await world.join("jacky");
@@ -292,19 +294,14 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
         () => `no reply write pending: ${JSON.stringify(world.stats())}`,
       );
       const stalledAt = performance.now();
-      const others = await timed(async () => {
-        await jacky.request("/to bob not stalled", Status.DELIVERY_OK);
-        await bob.lb.expectLine("/from jacky not stalled");
-        await bob.request("/to jacky nor me", Status.DELIVERY_OK);
-        await jacky.lb.expectLine("/from bob nor me");
-      });
-      assert.ok(
-        others < REPLY_MS / 2,
-        `others' commands took ${Math.round(others)} ms`,
-      );
+      // The others are served while alice's reply is stuck, not after.
+      await jacky.request("/to bob not stalled", Status.DELIVERY_OK);
+      await bob.lb.expectLine("/from jacky not stalled");
+      await bob.request("/to jacky nor me", Status.DELIVERY_OK);
+      await jacky.lb.expectLine("/from bob nor me");
       assert.ok(
         world.server.stats().connections === baseline.connections + 1,
-        "alice was dropped before the others were checked",
+        "alice was dropped before the others were served",
       );
 
       const outcome = await Promise.race([
@@ -323,13 +320,22 @@ Deno.test("a stalled reader (sends, never reads) is dropped after the reply time
         "the stalled reader was not dropped",
       );
       assert.ok(
-        dropped < REPLY_MS + 1_000,
+        dropped < REPLY_MS + LATE_MS,
         `dropped ${Math.round(dropped)} ms after its replies stalled`,
+      );
+      assert.ok(
+        world.events.some((e) =>
+          e.event === "logout" && e.cause === "stopped reading its replies"
+        ),
+        "no logout of the stalled reader in the log",
       );
       assert.ok(
         written <= kernelBytes,
         `${written} bytes went in before the server stopped reading (kernel buffers: ${kernelBytes})`,
       );
+      // Its memory is bounded: the reply being written, and 15 lines more
+      // (16 in all) waiting their turn.
+      assert.equal(mostUnanswered, 15, "lines held for a stalled reader");
       closeStalled();
 
       await waitForHoldings(world.server, baseline, 1_000);
@@ -375,13 +381,12 @@ Deno.test("a connection that never logs in is closed after the login timeout, wh
       );
       await chatter;
       for (const [name, ms] of closedAfter) {
-        assert.ok(
-          ms >= LOGIN_MS * 0.9 && ms < LOGIN_MS + 700,
-          `${name} closed after ${
-            Math.round(ms)
-          } ms, login timeout ${LOGIN_MS} ms`,
-        );
+        assertWaited(ms, LOGIN_MS, `${name} closed`);
       }
+      const timedOut = world.events.filter((e) =>
+        e.event === "logout" && e.cause === `no login within ${LOGIN_MS} ms`
+      );
+      assert.equal(timedOut.length, closedAfter.length, "logged timeouts");
       assert.ok(
         !jacky.la.ended && !bob.la.ended,
         "a logged-in user was closed",
@@ -391,109 +396,6 @@ Deno.test("a connection that never logs in is closed after the login timeout, wh
       await waitForHoldings(world.server, { ...settled(2), lbLinks: 1 }, 1_000);
     },
   );
-});
-
-// ---------------------------------------------------------------------------
-// Password guessing.
-
-Deno.test("failed logins: three free, then each 102 delayed progressively up to the cap, without blocking anyone; a success resets", async () => {
-  const BASE_MS = 100;
-  const MAX_MS = 400;
-  await withWorld(
-    {
-      loginThrottle: {
-        freeFailures: 3,
-        baseDelayMs: BASE_MS,
-        maxDelayMs: MAX_MS,
-      },
-    },
-    async (world) => {
-      const bob = await world.join("bob");
-      const guesser = await world.connect("guesser");
-      const fail = (name = "jacky") =>
-        timed(() => guesser.request(`/login ${name} nope`, Status.AUTH_FAILED));
-
-      const took: number[] = [];
-      for (let i = 0; i < 5; i++) took.push(await fail());
-      // The sixth, delayed by the cap: others go on meanwhile.
-      const sixthAt = performance.now();
-      await guesser.send("/login jacky nope");
-      const during = await timed(async () => {
-        await bob.request("/to bob still here", Status.DELIVERY_OK);
-        await bob.lb.expectLine("/from bob still here");
-        const newcomer = await world.connect("newcomer");
-        await newcomer.request("/list", Status.UNRECOGNIZED);
-      });
-      assert.equal(guesser.la.pending, 0, "the sixth 102 came early");
-      assert.ok(during < 150, `others waited ${Math.round(during)} ms`);
-      await guesser.expectLine(Status.AUTH_FAILED, MAX_MS + 2_000);
-      took.push(performance.now() - sixthAt);
-      took.push(await fail());
-
-      const expected = [0, 0, 0, BASE_MS, 2 * BASE_MS, MAX_MS, MAX_MS];
-      const report = `102 after ${took.map(Math.round).join(", ")} ms`;
-      expected.forEach((ms, i) => {
-        if (ms === 0) assert.ok(took[i] < BASE_MS * 0.8, report);
-        else assert.ok(took[i] >= ms * 0.9 && took[i] < ms + 250, report);
-      });
-
-      // A success is not delayed, and starts the count over.
-      const success = await timed(() =>
-        guesser.login("jacky", passwordOf("jacky"))
-      );
-      assert.ok(success < BASE_MS * 0.8, `101 after ${Math.round(success)} ms`);
-      const again = await world.connect("again");
-      const retook: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        retook.push(
-          await timed(() =>
-            again.request("/login carol nope", Status.AUTH_FAILED)
-          ),
-        );
-      }
-      const rereport = `after a success: 102 after ${
-        retook.map(Math.round).join(", ")
-      } ms`;
-      for (const ms of retook.slice(0, 3)) {
-        assert.ok(ms < BASE_MS * 0.8, rereport);
-      }
-      assert.ok(
-        retook[3] >= BASE_MS * 0.9 && retook[3] < BASE_MS + 250,
-        rereport,
-      );
-    },
-  );
-});
-
-Deno.test("server.ts: the fourth failed login in a row is answered after 1 s", async () => {
-  await using scope = new ProcessScope();
-  const server = await startServerProcess(scope, [], USERS_FILE);
-  const guesser = await WirePeer.connect({
-    hostname: "127.0.0.1",
-    port: server.port,
-  });
-  try {
-    for (let i = 0; i < 3; i++) {
-      const ms = await timed(() =>
-        guesser.request("/login jacky nope", Status.AUTH_FAILED)
-      );
-      assert.ok(
-        ms < 500,
-        `failure ${i + 1} answered after ${Math.round(ms)} ms`,
-      );
-    }
-    const fourth = await timed(() =>
-      guesser.la.send("/login jacky nope").then(() =>
-        guesser.expectLine(Status.AUTH_FAILED, 5_000)
-      )
-    );
-    assert.ok(
-      fourth >= 900 && fourth < 2_500,
-      `the fourth 102 came after ${Math.round(fourth)} ms`,
-    );
-  } finally {
-    await guesser.close();
-  }
 });
 
 // ---------------------------------------------------------------------------
@@ -516,7 +418,7 @@ Deno.test("past the connection cap new connections are closed at once and counte
       const lines = await extra.la.expectEnd(1_000);
       const took = performance.now() - connectedAt;
       assert.deepEqual(lines, [], `${name} was answered`);
-      assert.ok(took < 300, `${name} closed after ${Math.round(took)} ms`);
+      assert.ok(took < 1_000, `${name} closed after ${Math.round(took)} ms`);
       assert.equal(world.server.stats().refusedConnections, i + 1);
     }
     assert.ok(

@@ -5,26 +5,39 @@
  */
 
 import assert from "node:assert/strict";
-import { IS_EXTERNAL, REPLY_TIMEOUT_MS, withTarget } from "./support/target.ts";
+import {
+  expectNothingMoreOnLb,
+  IS_EXTERNAL,
+  REPLY_TIMEOUT_MS,
+  type Target,
+  untilLockWaiters,
+  withTarget,
+} from "./support/target.ts";
 import { Status, type WirePeer } from "./support/wire_peer.ts";
 
-/** How long the receiver holds off, proving nothing else arrives meanwhile. */
+/**
+ * How long senders are given to reach the receiver's lock on an external
+ * server, whose state cannot be seen; in-process, the test waits until they
+ * are queued on it.
+ */
 const HOLD_MS = 250;
 
 /**
- * Reads `count` lines on `receiver`'s Lb, one at a time: after each, asserts
- * nothing more arrives for `holdMs` before replying `302`. Returns the lines
- * in the order they came.
+ * Reads `count` lines on `receiver`'s Lb, one at a time: after each, waits
+ * until the senders still to come are queued on the receiver's lock, checks
+ * that none of their lines has come meanwhile, and replies `302`. Returns
+ * the lines in the order they came.
  */
 async function receiveOneAtATime(
+  target: Target,
   receiver: WirePeer,
   count: number,
-  holdMs = HOLD_MS,
 ): Promise<string[]> {
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     lines.push(await receiver.lb.expectLine());
-    await receiver.lb.expectSilence(holdMs);
+    await untilLockWaiters(target, count - 1 - i, HOLD_MS);
+    assert.equal(receiver.lb.pending, 0, "two exchanges at once on Lb");
     await receiver.lb.send(Status.RECEIPT_OK);
   }
   return lines;
@@ -39,14 +52,15 @@ Deno.test("lock: two senders /to one receiver; the second /from waits for the re
       jacky.send("/to bob from jacky"),
       michael.send("/to bob from michael"),
     ]);
-    const lines = await receiveOneAtATime(bob, 2);
+    const lines = await receiveOneAtATime(target, bob, 2);
     assert.deepEqual(lines.toSorted(), [
       "/from jacky from jacky",
       "/from michael from michael",
     ]);
     await jacky.expectLine(Status.DELIVERY_OK);
     await michael.expectLine(Status.DELIVERY_OK);
-    await bob.lb.expectSilence(50);
+    await expectNothingMoreOnLb(bob, jacky);
+    await expectNothingMoreOnLb(bob, michael);
   });
 });
 
@@ -58,12 +72,15 @@ Deno.test("lock: the first sender gets 303 once the receiver replied, while the 
     await jacky.send("/to bob first");
     await bob.lb.expectLine("/from jacky first");
     await michael.send("/to bob second");
-    await bob.lb.expectSilence(HOLD_MS);
-    await michael.la.expectSilence(0);
+    await untilLockWaiters(target, 1, HOLD_MS);
+    assert.equal(bob.lb.pending, 0, "michael's line came before bob's 302");
+    assert.equal(michael.la.pending, 0, "michael answered before bob's 302");
     await bob.lb.send(Status.RECEIPT_OK);
     await jacky.expectLine(Status.DELIVERY_OK);
     await bob.lb.expectLine("/from michael second");
-    await michael.la.expectSilence(100); // no 303 before bob's reply
+    // No 303 before bob's reply: the exchange is open, and stays so.
+    if (target.server) assert.equal(target.server.stats().pendingReplies, 1);
+    await michael.la.expectSilence(100);
     await bob.lb.send(Status.RECEIPT_OK);
     await michael.expectLine(Status.DELIVERY_OK);
   });
@@ -79,7 +96,7 @@ Deno.test("lock: /toall and /to to the same receiver take turns on its Lb", asyn
       jacky.send("/toall to all"),
       alice.send("/to bob to bob"),
     ]);
-    const lines = await receiveOneAtATime(bob, 2);
+    const lines = await receiveOneAtATime(target, bob, 2);
     assert.deepEqual(lines.toSorted(), [
       "/broadcastfrom jacky to all",
       "/from alice to bob",
@@ -114,13 +131,13 @@ Deno.test("lock: five senders to one receiver; one exchange at a time, each once
     const names = ["jacky", "michael", "alice", "carol", "dave"];
     const senders = await Promise.all(names.map((name) => target.join(name)));
     await Promise.all(senders.map((s) => s.send(`/to bob hi from ${s.name}`)));
-    const lines = await receiveOneAtATime(bob, names.length, 120);
+    const lines = await receiveOneAtATime(target, bob, names.length);
     assert.deepEqual(
       lines.toSorted(),
       names.map((name) => `/from ${name} hi from ${name}`).toSorted(),
     );
     await Promise.all(senders.map((s) => s.expectLine(Status.DELIVERY_OK)));
-    await bob.lb.expectSilence(50);
+    for (const sender of senders) await expectNothingMoreOnLb(bob, sender);
   });
 });
 

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import {
   CONNECT_TIMEOUT_MS,
+  expectNothingMoreOnLa,
+  expectNothingMoreOnLb,
   IS_EXTERNAL,
   passwordOf,
   REPLY_TIMEOUT_MS,
@@ -13,8 +15,8 @@ import {
   waitUntil,
   withTarget,
 } from "./support/target.ts";
-import { delay } from "../lib/async/delay.ts";
 import { stalledListener } from "./support/faults.ts";
+import { writeApart } from "./support/split_writes.ts";
 import { Status, type WirePeer } from "./support/wire_peer.ts";
 
 const encoder = new TextEncoder();
@@ -362,7 +364,7 @@ Deno.test("decision 4: /to or /toall without a target or content gets 401", asyn
     ) {
       await jacky.request(line, Status.UNRECOGNIZED);
     }
-    await bob.lb.expectSilence(150);
+    await expectNothingMoreOnLb(bob, jacky);
   });
 });
 
@@ -374,7 +376,7 @@ Deno.test("decision 4: /to an unknown, offline or Lb-less user gets 304", async 
     await jacky.request("/to michael hi", Status.DELIVERY_FAILED); // offline
     await jacky.request("/to Alice hi", Status.DELIVERY_FAILED); // case
     await jacky.request("/to alice hi", Status.DELIVERY_FAILED); // no Lb
-    await alice.la.expectSilence(100);
+    await expectNothingMoreOnLa(alice);
   });
 });
 
@@ -494,7 +496,15 @@ Deno.test("decision 6: /toall reaches every receiver before any has replied, the
     await bob.lb.expectLine("/broadcastfrom jacky together");
     await michael.lb.expectLine("/broadcastfrom jacky together");
     await bob.lb.send(Status.RECEIPT_OK);
-    await jacky.la.expectSilence(200); // michael has not replied yet
+    // michael has not replied yet: no answer, once bob's reply is taken.
+    if (target.server) {
+      const server = target.server;
+      await waitUntil(
+        () => server.stats().pendingReplies === 1,
+        "bob's reply is taken",
+      );
+    }
+    await jacky.la.expectSilence(200);
     await michael.lb.send(Status.RECEIPT_OK);
     await jacky.expectLine(Status.DELIVERY_OK);
   });
@@ -548,7 +558,7 @@ Deno.test("decision 6: /toall with nobody else online gets 303", async () => {
   await withTarget(async (target) => {
     const jacky = await target.join("jacky");
     await jacky.request("/toall anybody?", Status.DELIVERY_OK);
-    await jacky.lb.expectSilence(100);
+    await expectNothingMoreOnLb(jacky, jacky);
   });
 });
 
@@ -560,8 +570,8 @@ Deno.test("decision 6: /toall skips users without Lb and the sender itself", asy
     await jacky.send("/toall hi");
     await bob.lb.expectLine("/broadcastfrom jacky hi");
     await jacky.expectLine(Status.DELIVERY_OK);
-    await jacky.lb.expectSilence(100);
-    await alice.la.expectSilence(50);
+    await expectNothingMoreOnLb(jacky, jacky);
+    await expectNothingMoreOnLa(alice);
   });
 });
 
@@ -743,7 +753,7 @@ Deno.test("decision 8: other lines get 401 (case-sensitive, extra words, empty)"
       await jacky.request(line, Status.UNRECOGNIZED);
     }
     await jacky.request("/list", "301 jacky bob");
-    await bob.lb.expectSilence(100);
+    await expectNothingMoreOnLb(bob, jacky);
   });
 });
 
@@ -792,7 +802,7 @@ Deno.test("decision 8: a line of 65,537 bytes or more gets 401 and the connectio
     await jacky.send("/to bob after the long lines");
     await bob.lb.expectLine("/from jacky after the long lines");
     await jacky.expectLine(Status.DELIVERY_OK);
-    await bob.lb.expectSilence(100);
+    await expectNothingMoreOnLb(bob, jacky);
   });
 });
 
@@ -856,7 +866,7 @@ Deno.test("decision 8: bytes that are not valid UTF-8 get 401", async () => {
       await jacky.sendRaw(bytes("/toall caf", seq, "!\n"));
       await jacky.expectLine(Status.UNRECOGNIZED);
     }
-    await bob.lb.expectSilence(100);
+    await expectNothingMoreOnLb(bob, jacky);
     await jacky.request("/list", "301 jacky bob");
   });
 });
@@ -867,19 +877,14 @@ Deno.test("decision 8: a multi-byte character split across writes is delivered i
     const jacky = await target.join("jacky");
     const content = "café 🎉 中文";
     const line = bytes(`/to bob ${content}\n`);
-    // One byte per write, with a pause so each goes in its own segment.
-    for (const byte of line) {
-      await jacky.sendRaw(new Uint8Array([byte]));
-      await delay(2);
-    }
+    // One byte per read on the server's side.
+    await writeApart(jacky, Array.from(line, (byte) => Uint8Array.of(byte)));
     await bob.lb.expectLine(`/from jacky ${content}`);
     await jacky.expectLine(Status.DELIVERY_OK);
-    // Split exactly inside the emoji, in two writes.
+    // Split exactly inside the emoji, in two reads.
     const whole = bytes("/toall 🎉🎉\n");
     const cut = whole.indexOf(0xf0) + 2;
-    await jacky.sendRaw(whole.subarray(0, cut));
-    await delay(20);
-    await jacky.sendRaw(whole.subarray(cut));
+    await writeApart(jacky, [whole.subarray(0, cut), whole.subarray(cut)]);
     await bob.lb.expectLine("/broadcastfrom jacky 🎉🎉");
     await jacky.expectLine(Status.DELIVERY_OK);
   });
@@ -919,13 +924,12 @@ Deno.test("decision 8: several lines in one write are each answered, in order", 
 Deno.test("decision 8: a line split across writes is one line", async () => {
   await withTarget(async (target) => {
     const jacky = await target.join("jacky");
-    await jacky.sendRaw(bytes("/li"));
-    await delay(20);
-    await jacky.sendRaw(bytes("st"));
-    await delay(20);
-    await jacky.sendRaw(bytes("\n/to jacky a"));
-    await delay(20);
-    await jacky.sendRaw(bytes("b\n"));
+    await writeApart(jacky, [
+      bytes("/li"),
+      bytes("st"),
+      bytes("\n/to jacky a"),
+      bytes("b\n"),
+    ]);
     await jacky.expectLine("301 jacky");
     await jacky.lb.expectLine("/from jacky ab");
     await jacky.expectLine(Status.DELIVERY_OK);

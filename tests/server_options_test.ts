@@ -138,7 +138,7 @@ Deno.test("--max-connections=2: a third connection is closed at once; the others
   await third.send("/list").catch(() => {});
   await third.la.expectClosed(1_000);
   assert.ok(
-    performance.now() - started < 500,
+    performance.now() - started < 1_000,
     "the third connection was not closed at once",
   );
   await waitForStderr(

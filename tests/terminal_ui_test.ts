@@ -81,7 +81,7 @@ Deno.test("terminal UI: the password is never shown, not even as stars", async (
   await rowShows(terminal, "Please input your password:");
   terminal.type("s3cr3t-Pa55");
   terminal.type(`${LEFT}${LEFT}${BACKSPACE}a`);
-  await delay(20);
+  await terminal.inputTaken();
   assert.equal(terminal.screen.cursorLine(), "Please input your password:");
   assert.equal(terminal.screen.column, 28, "the cursor does not move");
   terminal.type("\r");
@@ -221,7 +221,7 @@ Deno.test("terminal UI: keys typed while logging in wait for the next prompt", a
   const name = ui.readLine("user");
   terminal.type("jacky\rs3cr3t\r");
   assert.equal(await name, "jacky");
-  await delay(20);
+  await terminal.inputTaken();
   assert.equal(terminal.screen.cursorLine(), "", "no prompt while busy");
   assert.equal(await ui.readLine("password"), "s3cr3t");
   assert.ok(!terminal.written.out.includes("s3cr3t"));
@@ -297,9 +297,9 @@ Deno.test("terminal UI: close puts the terminal back, whatever the state", async
   const cases: [string, (ui: TerminalUI, t: FakeTerminal) => Promise<void>][] =
     [
       ["never used", () => Promise.resolve()],
-      ["at a prompt", async (ui) => {
+      ["at a prompt", async (ui, t) => {
         ui.readLine("user");
-        await delay(1);
+        await rowShows(t, "Please input your user name:");
       }],
       ["mid-typing", async (ui, t) => {
         await enterUser(ui, t, "jacky");

@@ -34,6 +34,13 @@ import {
 import { delay } from "../../lib/async/delay.ts";
 import type { Address } from "./wire_peer.ts";
 
+export {
+  type SocketRow,
+  type StalledListener,
+  stalledListener,
+  tcpSockets,
+} from "./sockets.ts";
+
 /** La (`a`, the client's connection to the server) or Lb (`b`). */
 export type Link = "a" | "b";
 
@@ -243,6 +250,30 @@ export class NetLine {
     this.socket.destroy();
     await this.closed;
   }
+}
+
+/**
+ * Opens a connection to `address` from `options.localAddress` (another
+ * loopback address, say: `127.0.0.2`) and reads it as lines.
+ */
+export async function connectLine(
+  address: Address,
+  options: { name: string; localAddress?: string },
+): Promise<NetLine> {
+  const socket = net.connect({
+    host: address.hostname,
+    port: address.port,
+    localAddress: options.localAddress,
+  });
+  const line = new NetLine(socket, options.name);
+  try {
+    await once(socket, "connect");
+  } catch (error) {
+    await line.destroy();
+    throw error;
+  }
+  socket.setNoDelay(true);
+  return line;
 }
 
 /** What the steps of the dialog need from a faulty peer, in or out of process. */
@@ -470,109 +501,6 @@ function kindOf(report: string): string {
   if (report.startsWith("< a ")) return "<a";
   if (report.startsWith("< b ")) return "<b";
   return report.split(" ")[0];
-}
-
-// ---------------------------------------------------------------------------
-// A listener that never lets a connection through.
-
-/** A listener whose accept queue is full. */
-export interface StalledListener {
-  /** Its port on 127.0.0.1. */
-  readonly port: number;
-  /** Closes the listener and the connections filling its queue. */
-  close(): void;
-}
-
-/**
- * A listener on 127.0.0.1 whose accept queue has been filled: the kernel
- * drops further SYNs, so a connect to it hangs until the connector gives up.
- */
-export async function stalledListener(): Promise<StalledListener> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const queued: Deno.Conn[] = [];
-  const close = () => {
-    for (const conn of queued) conn.close();
-    listener.close();
-  };
-  try {
-    for (;;) {
-      const attempt = new AbortController();
-      const timer = setTimeout(() => attempt.abort(), 100);
-      try {
-        queued.push(
-          await Deno.connect({
-            hostname: "127.0.0.1",
-            port: listener.addr.port,
-            signal: attempt.signal,
-          }),
-        );
-      } catch (error) {
-        if (attempt.signal.aborted) break;
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
-      assert.ok(queued.length < 20_000, "the accept queue never filled");
-    }
-  } catch (error) {
-    close();
-    throw error;
-  }
-  return { port: listener.addr.port, close };
-}
-
-// ---------------------------------------------------------------------------
-// Sockets as the kernel sees them.
-
-/** One TCP socket listed by `ss`. */
-export interface SocketRow {
-  /** `address:port` of this end. */
-  local: string;
-  /** `address:port` of the other end. */
-  peer: string;
-  /** Whether the keepalive timer runs (`timer:(keepalive,…)`). */
-  keepalive: boolean;
-  /** The line `ss` printed. */
-  text: string;
-}
-
-/**
- * The TCP sockets with one of `ports` at either end, from `ss -tno`
- * (iproute2). Fails with a clear message if `ss` is not installed.
- */
-export async function tcpSockets(ports: number[]): Promise<SocketRow[]> {
-  const filter = ports.map((port) => `sport = :${port} or dport = :${port}`)
-    .join(" or ");
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command("ss", {
-      args: ["-tnoH", `( ${filter} )`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      assert.fail(
-        "`ss` is not installed: the keepalive check needs iproute2 " +
-          "(add `apt-get install -y iproute2` to .ci/run)",
-      );
-    }
-    throw error;
-  }
-  const decoder = new TextDecoder();
-  assert.ok(output.success, `ss failed: ${decoder.decode(output.stderr)}`);
-  return decoder.decode(output.stdout).split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((text) => {
-      const fields = text.trim().split(/\s+/);
-      // State, Recv-Q, Send-Q, local, peer, then timer and the like.
-      return {
-        local: fields[3],
-        peer: fields[4],
-        keepalive: /timer:\(keepalive,/.test(text),
-        text,
-      };
-    });
 }
 
 // ---------------------------------------------------------------------------

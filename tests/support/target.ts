@@ -21,7 +21,12 @@ import {
 import { startNodes } from "./cluster.ts";
 import { NatsServer } from "./nats.ts";
 import { delay } from "../../lib/async/delay.ts";
-import { type Address, type PeerOptions, WirePeer } from "./wire_peer.ts";
+import {
+  type Address,
+  type PeerOptions,
+  Status,
+  WirePeer,
+} from "./wire_peer.ts";
 
 /** Reply timeout of the in-process server, in milliseconds. */
 export const REPLY_TIMEOUT_MS = 500;
@@ -87,6 +92,53 @@ export async function waitUntil(
     assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
     await delay(10);
   }
+}
+
+/**
+ * Asserts that nothing reaches `receiver`'s Lb from what was sent before:
+ * `sender` sends `/to <receiver> <marker>`, and the marker must be the
+ * receiver's next line there. The server answers each sender's commands in
+ * order, one exchange at a time per receiver, so a line that should not
+ * have been delivered would come before the marker.
+ */
+export async function expectNothingMoreOnLb(
+  receiver: WirePeer,
+  sender: WirePeer,
+): Promise<void> {
+  const marker = `marker ${crypto.randomUUID()}`;
+  await sender.send(`/to ${receiver.name} ${marker}`);
+  await receiver.lb.expectLine(`/from ${sender.name} ${marker}`);
+  if (!receiver.autoReply) await receiver.lb.send(Status.RECEIPT_OK);
+  await sender.expectLine(Status.DELIVERY_OK);
+}
+
+/**
+ * Asserts that nothing came on `peer`'s La but the replies it read: its
+ * next line, after a `/list`, is the `301`.
+ */
+export async function expectNothingMoreOnLa(peer: WirePeer): Promise<void> {
+  await peer.send("/list");
+  assert.match(await peer.expectLine(), /^301 /, `${peer.name}: on La`);
+}
+
+/**
+ * Waits until `count` senders wait for a receiver's lock; on an external
+ * server, whose state cannot be seen, gives them `fallbackMs` instead.
+ */
+export async function untilLockWaiters(
+  target: Target,
+  count: number,
+  fallbackMs: number,
+): Promise<void> {
+  if (target.server === undefined) {
+    await delay(fallbackMs);
+    return;
+  }
+  const server = target.server;
+  await waitUntil(
+    () => server.stats().lockWaiters === count,
+    `${count} senders wait for the lock (${server.stats().lockWaiters} do)`,
+  );
 }
 
 /** Options of {@linkcode withTarget}. */

@@ -106,6 +106,7 @@ export class FakeTerminal implements TerminalDevice {
   readonly #terminal: Record<OutputStream, boolean>;
   readonly #chunks: (Uint8Array | null)[] = [];
   #reader: ((chunk: Uint8Array | null) => void) | undefined;
+  readonly #taken: (() => void)[] = [];
   readonly #signals = new Map<TerminalSignal, Set<() => void>>();
 
   constructor(options: {
@@ -156,7 +157,19 @@ export class FakeTerminal implements TerminalDevice {
     if (chunk !== undefined) return Promise.resolve(this.#copy(chunk, buffer));
     return new Promise((resolve) => {
       this.#reader = (next) => resolve(this.#copy(next, buffer));
+      for (const taken of this.#taken.splice(0)) taken();
     });
+  }
+
+  /**
+   * Resolves once everything typed so far has been read and its keys
+   * handled: the reader has come back for more and none is left.
+   */
+  inputTaken(): Promise<void> {
+    if (this.#chunks.length === 0 && this.#reader !== undefined) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#taken.push(resolve));
   }
 
   setRaw(raw: boolean): void {
