@@ -444,7 +444,7 @@ Deno.test({
       );
       await bob.la.expectClosed();
       await bob.lb.expectClosed();
-      await jacky.request("/list", "301 jacky");
+      await waitForList(jacky, ["jacky"]);
       await canLogInAgain(target, "bob");
     });
   },

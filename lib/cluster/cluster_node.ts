@@ -57,6 +57,7 @@ export class ClusterNode {
   #resyncing: Promise<void> | undefined;
   #watchCheck: ReturnType<typeof setInterval> | undefined;
   #revisionAtCheck = -1;
+  #checking = false;
 
   private constructor(
     name: string,
@@ -211,16 +212,19 @@ export class ClusterNode {
    * whose server went away does not always say so.)
    */
   async #checkWatch(registry: ClusterRegistry, log: EventLog): Promise<void> {
-    if (this.#resyncing !== undefined) return;
+    if (this.#resyncing !== undefined || this.#checking) return;
     const seen = this.#view.revision;
     const stalled = seen === this.#revisionAtCheck;
     this.#revisionAtCheck = seen;
     if (!stalled) return;
     let last: number;
+    this.#checking = true;
     try {
       last = await this.#link.lastRevision();
     } catch {
-      return; // NATS is away; its return brings a resync.
+      return; // JetStream is away; the next check tries again.
+    } finally {
+      this.#checking = false;
     }
     if (last <= seen || this.#closing.signal.aborted) return;
     log.emit({
