@@ -5,6 +5,9 @@
  * deno run --allow-net --allow-read server.ts [options] <port> <users file>
  * ```
  *
+ * With `--web=PORT` it also serves the web client on that port, over HTTPS
+ * with `--tls-cert` and `--tls-key`.
+ *
  * @module
  */
 
@@ -31,6 +34,7 @@ import {
   UsersFileError,
 } from "./lib/server/mod.ts";
 import { formatTrace, hidePassword } from "./lib/trace.ts";
+import { WebListenError } from "./lib/web/mod.ts";
 
 const USAGE = `usage: server.ts [options] <port> <users file>
 options:
@@ -45,6 +49,9 @@ options:
 })
   --max-line=BYTES           longest accepted line (default ${DEFAULT_MAX_LINE_BYTES})
   --max-connections=N        most client connections at once (default ${DEFAULT_MAX_CONNECTIONS})
+  --web=PORT                 also serve the web client on PORT (0: a free port)
+  --tls-cert=FILE            with --web: serve it over HTTPS with this PEM certificate
+  --tls-key=FILE             with --tls-cert: the certificate's PEM private key
   --quiet                    log errors only
   --log-format=text|json     log line format (default text)
   --trace                    print every line on every link to stderr`;
@@ -57,7 +64,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${describeError(error)}\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const { port, usersPath, logFormat, trace, ...options } = parsed;
+  const { port, usersPath, logFormat, trace, web, tls, ...options } = parsed;
 
   let users: Map<string, string>;
   try {
@@ -68,12 +75,26 @@ async function main(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
 
+  let pem: { cert: string; key: string } | undefined;
+  if (tls !== undefined) {
+    try {
+      pem = {
+        cert: await readPem(tls.cert, "--tls-cert"),
+        key: await readPem(tls.key, "--tls-key"),
+      };
+    } catch (error) {
+      console.error(`error: ${describeError(error)}`);
+      return EXIT_FAILURE;
+    }
+  }
+
   const startedAt = performance.now();
   let server;
   try {
     server = startServer(users, {
       ...options,
       port,
+      web: web === undefined ? undefined : { port: web, ...pem },
       log: (event) => console.error(formatLogEvent(event, logFormat)),
       trace: trace
         ? (event) =>
@@ -89,13 +110,16 @@ async function main(args: string[]): Promise<number> {
     });
   } catch (error) {
     console.error(
-      `error: cannot listen on port ${port}: ${describeListenError(error)}`,
+      error instanceof WebListenError
+        ? `error: ${error.message}`
+        : `error: cannot listen on port ${port}: ${describeListenError(error)}`,
     );
     return EXIT_FAILURE;
   }
   console.log(
     `listening on ${server.hostname}:${server.port} with ${users.size} users`,
   );
+  if (server.web !== undefined) console.log(`web client on ${server.web.url}`);
 
   let stopping = false;
   await new Promise<void>((resolve) => {
@@ -125,6 +149,9 @@ function parseCommandLine(args: string[]) {
       "quiet": { type: "boolean", default: false },
       "log-format": { type: "string", default: "text" },
       "trace": { type: "boolean", default: false },
+      "web": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
     },
   });
   if (positionals.length !== 2) {
@@ -140,7 +167,20 @@ function parseCommandLine(args: string[]) {
     text === undefined ? undefined : parseSeconds(text, { name }) * 1000;
   const count = (name: string, text: string | undefined) =>
     text === undefined ? undefined : parseCount(text, { name });
+  const web = values.web === undefined
+    ? undefined
+    : parsePort(values.web, { allowZero: true, name: "--web" });
+  const cert = values["tls-cert"];
+  const key = values["tls-key"];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (cert !== undefined && web === undefined) {
+    throw new UsageError("--tls-cert and --tls-key need --web");
+  }
   return {
+    web,
+    tls: cert === undefined || key === undefined ? undefined : { cert, key },
     port: parsePort(positionals[0], { allowZero: true }),
     usersPath: positionals[1],
     replyTimeoutMs: seconds("--reply-timeout", values["reply-timeout"]),
@@ -152,6 +192,22 @@ function parseCommandLine(args: string[]) {
     logFormat: logFormat as LogFormat,
     trace: values.trace,
   };
+}
+
+/** The text of a PEM file named on the command line. */
+async function readPem(path: string, option: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(
+      `cannot read ${option} file ${path}: ${describeError(error)}`,
+    );
+  }
+  if (!text.includes("-----BEGIN ")) {
+    throw new Error(`${option} file ${path} holds no PEM data`);
+  }
+  return text;
 }
 
 if (import.meta.main) {
