@@ -8,6 +8,7 @@
  * deno task bench --full     # everything, longer and with more runs
  * deno task bench --only=ours,floor --out=/tmp/bench
  * deno task bench --cpu-prof=/tmp/prof   # also profile our server (V8 .cpuprofile)
+ * deno task bench --set=web   # only the web users' scenarios, merged into the results
  * ```
  *
  * @module
@@ -19,13 +20,18 @@ import { fileURLToPath } from "node:url";
 import { writeUsersFile } from "./load/users.ts";
 import { openFileLimit } from "./load/load_generator.ts";
 import {
-  type BenchResults,
   describeMachine,
   type Machine,
-  markdownReport,
   markdownTable,
   type ResultRow,
 } from "./report.ts";
+import {
+  resultsMarkdown,
+  type ResultsWithWeb,
+  type WebResults,
+  webTable,
+} from "./web_report.ts";
+import { webNotes, webScenarios } from "./web_scenarios.ts";
 import {
   capacityScenario,
   type Context,
@@ -46,7 +52,7 @@ import {
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const USAGE =
-  "usage: deno task bench [--full] [--only=ours,baseline,floor] [--out=DIR] [--cpu-prof=DIR]";
+  "usage: deno task bench [--full] [--set=all|web] [--only=ours,baseline,floor] [--out=DIR] [--cpu-prof=DIR]";
 
 async function commandOutput(command: string, args: string[]): Promise<string> {
   try {
@@ -142,6 +148,7 @@ async function main(args: string[]): Promise<number> {
         only: { type: "string" },
         out: { type: "string" },
         "cpu-prof": { type: "string" },
+        set: { type: "string", default: "all" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -164,6 +171,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: --only takes ${SERVER_KINDS.join(", ")}\n${USAGE}`);
     return 2;
   }
+  if (values.set !== "all" && values.set !== "web") {
+    console.error(`error: --set takes all or web\n${USAGE}`);
+    return 2;
+  }
+  const webOnly = values.set === "web";
   const plan = values.full ? FULL_PLAN : QUICK_PLAN;
   const outDir = values.out ?? BENCH_DIR;
   const cpuProf = values["cpu-prof"];
@@ -192,7 +204,9 @@ async function main(args: string[]): Promise<number> {
   try {
     const machine = await describeThisMachine();
     log(`${plan.mode} set on ${describeMachine(machine)}`);
-    const users = Math.max(...plan.capacityUsers, ...plan.fanOutUsers, 200);
+    const users = webOnly
+      ? Math.max(plan.webCapacityUsers, 400)
+      : Math.max(...plan.capacityUsers, ...plan.fanOutUsers, 400);
     const usersFile = await writeUsersFile(tempDir, users);
     const quiet = await oursTakesQuiet(usersFile, live);
     log(
@@ -216,6 +230,24 @@ async function main(args: string[]): Promise<number> {
       log,
       live,
     };
+
+    const runWeb = async (): Promise<WebResults> => {
+      const webStarted = performance.now();
+      const web = await webScenarios(context);
+      return {
+        mode: plan.mode,
+        command,
+        date,
+        durationSeconds: (performance.now() - webStarted) / 1000,
+        machine,
+        rows: web.rows,
+        notes: webNotes(context),
+        raw: web.raw,
+      };
+    };
+    if (webOnly) {
+      return await writeWebOnly(outDir, await runWeb());
+    }
 
     const raw: Record<string, unknown> = {};
     const startup = await startupScenario(context);
@@ -241,7 +273,8 @@ async function main(args: string[]): Promise<number> {
       ...messaging.latency.rows,
       ...fanOut.flatMap((f) => f.rows),
     ];
-    const results: BenchResults = {
+    const web = kinds.includes("ours") ? await runWeb() : undefined;
+    const results: ResultsWithWeb = {
       mode: plan.mode,
       command,
       date,
@@ -250,11 +283,12 @@ async function main(args: string[]): Promise<number> {
       rows,
       notes: NOTES(plan, quiet),
       raw,
+      web,
     };
     await Deno.mkdir(outDir, { recursive: true });
     const mdPath = join(outDir, "results.md");
     const jsonPath = join(outDir, "results.json");
-    await Deno.writeTextFile(mdPath, markdownReport(results));
+    await Deno.writeTextFile(mdPath, resultsMarkdown(results));
     await Deno.writeTextFile(jsonPath, JSON.stringify(results, null, 2) + "\n");
     // Keep the files as `deno fmt` would write them, so that CI's format
     // check passes whether or not they are committed.
@@ -262,6 +296,7 @@ async function main(args: string[]): Promise<number> {
     console.log(`\nMachine: ${describeMachine(machine)}`);
     console.log(`Command: ${command}\n`);
     console.log(markdownTable(rows));
+    if (web !== undefined) console.log(`\n${webTable(web.rows)}`);
     console.log(
       `\nWrote ${mdPath} and ${jsonPath} in ${
         results.durationSeconds.toFixed(0)
@@ -274,6 +309,44 @@ async function main(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
+}
+
+/**
+ * Writes the web scenarios' results into the results files of `outDir`,
+ * keeping the rest of an earlier run's results as they were.
+ */
+async function writeWebOnly(outDir: string, web: WebResults): Promise<number> {
+  const mdPath = join(outDir, "results.md");
+  const jsonPath = join(outDir, "results.json");
+  let results: ResultsWithWeb;
+  try {
+    results = JSON.parse(await Deno.readTextFile(jsonPath));
+  } catch {
+    results = {
+      mode: web.mode,
+      command: web.command,
+      date: web.date,
+      durationSeconds: 0,
+      machine: web.machine,
+      rows: [],
+      notes: ["Only the web scenarios have been run here."],
+      raw: {},
+    };
+  }
+  results.web = web;
+  await Deno.mkdir(outDir, { recursive: true });
+  await Deno.writeTextFile(mdPath, resultsMarkdown(results));
+  await Deno.writeTextFile(jsonPath, JSON.stringify(results, null, 2) + "\n");
+  await commandOutput(Deno.execPath(), ["fmt", "--quiet", mdPath, jsonPath]);
+  console.log(`\nMachine: ${describeMachine(web.machine)}`);
+  console.log(`Command: ${web.command}\n`);
+  console.log(webTable(web.rows));
+  console.log(
+    `\nWrote the web section of ${mdPath} and ${jsonPath} in ${
+      web.durationSeconds.toFixed(0)
+    } s.`,
+  );
+  return 0;
 }
 
 if (import.meta.main) {

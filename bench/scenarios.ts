@@ -47,6 +47,10 @@ export interface Plan {
   latencyRuns: number;
   /** The offered load, as a fraction of the lower of ours' and the baseline's maxima. */
   latencyLoadFraction: number;
+  /** Users online in the web capacity scenario, once as each kind. */
+  webCapacityUsers: number;
+  /** Pair counts for the web throughput scenario. */
+  webThroughputPairs: number[];
 }
 
 /** `deno task bench`: under two minutes. */
@@ -64,6 +68,8 @@ export const QUICK_PLAN: Plan = {
   latencyDurationMs: 2000,
   latencyRuns: 1,
   latencyLoadFraction: 0.5,
+  webCapacityUsers: 1000,
+  webThroughputPairs: [100],
 };
 
 /** `deno task bench --full`: everything, with longer and more runs. */
@@ -81,6 +87,8 @@ export const FULL_PLAN: Plan = {
   latencyDurationMs: 5000,
   latencyRuns: 3,
   latencyLoadFraction: 0.5,
+  webCapacityUsers: 1000,
+  webThroughputPairs: [10, 100],
 };
 
 /** The chat content of every `/to` in the throughput and latency scenarios. */
@@ -131,9 +139,21 @@ export class LiveProcesses {
     return server;
   }
 
-  /** Starts a load generator for `users` users of `server`. */
-  async load(server: ServerProcess, users: number): Promise<LoadGenerator> {
-    const load = await LoadGenerator.start({ port: server.port, users });
+  /**
+   * Starts a load generator for `users` users of `server`; from `webFrom`
+   * on, browser users of its web port.
+   */
+  async load(
+    server: ServerProcess,
+    users: number,
+    webFrom?: number,
+  ): Promise<LoadGenerator> {
+    const load = await LoadGenerator.start({
+      port: server.port,
+      users,
+      webPort: server.webPort,
+      webFrom,
+    });
     this.#loads.add(load);
     return load;
   }
@@ -465,7 +485,8 @@ function fanOutRows(
   };
 }
 
-interface ThroughputRaw {
+/** The measurements of one pair count's throughput windows. */
+export interface ThroughputRaw {
   pairs: number;
   windows: {
     ms: number;
@@ -508,18 +529,21 @@ async function snapshot(
 }
 
 /**
- * One measured window of closed loops over `pairs` pairs: the loops start,
- * run `warmupMs`, are measured for `throughputWindowMs`, and stop. The
- * window is added to `result`.
+ * One measured window of closed loops over `pairs` pairs (user `2i` sends
+ * to `2i + 1`, unless `list` names the pairs): the loops start, run
+ * `warmupMs`, are measured for `throughputWindowMs`, and stop. The window is
+ * added to `result`.
  */
-async function throughputWindow(
+export async function throughputWindow(
   plan: Plan,
   server: ServerProcess,
   load: LoadGenerator,
   result: ThroughputRaw,
+  list: [number, number][] = Array.from(
+    { length: result.pairs },
+    (_, i) => [2 * i, 2 * i + 1],
+  ),
 ): Promise<void> {
-  const list: [number, number][] = [];
-  for (let i = 0; i < result.pairs; i++) list.push([2 * i, 2 * i + 1]);
   await load.startLoop(list, CONTENT);
   try {
     await delay(plan.warmupMs);

@@ -69,6 +69,8 @@ export interface ServerCommandOptions {
   denoFlags?: string[];
   /** The Python interpreter for the baseline; default `python3`. */
   python?: string;
+  /** Also serve the web client on a free port (ours only). */
+  web?: boolean;
 }
 
 /** The program and arguments that start `kind` on `port`. */
@@ -91,6 +93,7 @@ export function serverCommand(
           ...deno,
           OURS,
           ...quiet,
+          ...(options.web ? ["--web=0"] : []),
           String(port),
           usersFile,
         ],
@@ -122,6 +125,8 @@ export class ServerProcess implements AsyncDisposable {
   readonly pid: number;
   /** The port it listens on. */
   readonly port: number;
+  /** The web client's port, when started with `web`. */
+  readonly webPort: number | undefined;
   /** From spawning to its listening line, in milliseconds. */
   readonly startupMs: number;
   readonly #child: Deno.ChildProcess;
@@ -134,17 +139,20 @@ export class ServerProcess implements AsyncDisposable {
     port: number,
     startupMs: number,
     drained: Promise<void>,
+    webPort?: number,
   ) {
     this.kind = kind;
     this.#child = child;
     this.pid = child.pid;
     this.port = port;
+    this.webPort = webPort;
     this.startupMs = startupMs;
     this.#drained = drained;
   }
 
   /**
-   * Spawns `kind` and resolves once it has printed its listening line.
+   * Spawns `kind` and resolves once it has printed its listening line (and,
+   * with `web`, the web client's line).
    * Standard error is discarded. Rejects (and kills the process) if the
    * process exits first or takes longer than 30 s.
    */
@@ -167,6 +175,7 @@ export class ServerProcess implements AsyncDisposable {
       stdout: "piped",
       stderr: "null",
     }).spawn();
+    const wanted = options.web ? 2 : 1;
     const firstLine = Promise.withResolvers<string>();
     const drained = (async () => {
       let text = "";
@@ -177,10 +186,10 @@ export class ServerProcess implements AsyncDisposable {
         ) {
           if (resolved) continue;
           text += chunk;
-          const newline = text.indexOf("\n");
-          if (newline !== -1) {
+          const lines = text.split("\n");
+          if (lines.length > wanted) {
             resolved = true;
-            firstLine.resolve(text.slice(0, newline));
+            firstLine.resolve(lines.slice(0, wanted).join("\n"));
           }
         }
       } catch {
@@ -208,7 +217,8 @@ export class ServerProcess implements AsyncDisposable {
       ]);
       const startupMs = performance.now() - started;
       const match = /:(\d+)\b/.exec(line);
-      if (match === null) {
+      const web = /^web client on https?:\/\/[^/]*:(\d+)\//m.exec(line);
+      if (match === null || (options.web && web === null)) {
         throw new Error(`${kind} server said ${JSON.stringify(line)}`);
       }
       return new ServerProcess(
@@ -217,6 +227,7 @@ export class ServerProcess implements AsyncDisposable {
         Number(match[1]),
         startupMs,
         drained,
+        web === null ? undefined : Number(web[1]),
       );
     } catch (error) {
       try {
