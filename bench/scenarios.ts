@@ -528,22 +528,38 @@ async function snapshot(
   };
 }
 
+/** Where a throughput window runs. */
+export interface LoopSetup {
+  /** The plan, for the warm-up and window lengths. */
+  plan: Plan;
+  /** The server measured. */
+  server: ServerProcess;
+  /** The load generator, its users logged in. */
+  load: LoadGenerator;
+}
+
+/** Options for {@linkcode throughputWindow}. */
+export interface ThroughputWindowOptions {
+  /** Senders and receivers; default user `2i` to `2i + 1`. */
+  pairs?: [number, number][];
+}
+
 /**
- * One measured window of closed loops over `pairs` pairs (user `2i` sends
- * to `2i + 1`, unless `list` names the pairs): the loops start, run
- * `warmupMs`, are measured for `throughputWindowMs`, and stop. The window is
- * added to `result`.
+ * One measured window of closed loops over `result.pairs` pairs: the loops
+ * start, run `warmupMs`, are measured for `throughputWindowMs`, and stop.
+ * The window is added to `result`.
  */
 export async function throughputWindow(
-  plan: Plan,
-  server: ServerProcess,
-  load: LoadGenerator,
+  setup: LoopSetup,
   result: ThroughputRaw,
-  list: [number, number][] = Array.from(
-    { length: result.pairs },
-    (_, i) => [2 * i, 2 * i + 1],
-  ),
+  options: ThroughputWindowOptions = {},
 ): Promise<void> {
+  const { plan, server, load } = setup;
+  const list = options.pairs ??
+    Array.from(
+      { length: result.pairs },
+      (_, i): [number, number] => [2 * i, 2 * i + 1],
+    );
   await load.startLoop(list, CONTENT);
   try {
     await delay(plan.warmupMs);
@@ -668,7 +684,7 @@ export async function messagingScenarios(context: Context): Promise<{
             dropped: 0,
           };
           try {
-            await throughputWindow(plan, server, load, results[index]);
+            await throughputWindow({ plan, server, load }, results[index]);
           } catch (error) {
             await fail(kind, error);
           }

@@ -162,11 +162,9 @@ async function throughput(
       for (let run = 0; run < plan.throughputRuns; run++) {
         for (const direction of DIRECTIONS) {
           await throughputWindow(
-            plan,
-            server,
-            load,
+            { plan, server, load },
             byDirection.get(direction)!,
-            pairsOf(direction, pairs),
+            { pairs: pairsOf(direction, pairs) },
           );
         }
       }

@@ -48,6 +48,12 @@ export class WebListenError extends Error {
   }
 }
 
+/** Options for {@linkcode isSameOrigin}. */
+export interface SameOriginOptions {
+  /** Whether the page is served over HTTPS. */
+  secure?: boolean;
+}
+
 /**
  * Whether a WebSocket upgrade may go ahead: a browser names the page's
  * origin, which must be this server's own (scheme, host and port, as the
@@ -59,18 +65,19 @@ export class WebListenError extends Error {
  * import assert from "node:assert/strict";
  * import { isSameOrigin } from "./gateway.ts";
  *
- * assert.ok(isSameOrigin("http://chat.example:8080", "chat.example:8080", false));
- * assert.ok(!isSameOrigin("https://evil.example", "chat.example:8080", false));
+ * assert.ok(isSameOrigin("http://chat.example:8080", "chat.example:8080"));
+ * assert.ok(!isSameOrigin("https://evil.example", "chat.example:8080"));
+ * assert.ok(isSameOrigin("https://chat.example", "chat.example", { secure: true }));
  * ```
  */
 export function isSameOrigin(
   origin: string | null,
   host: string | null,
-  secure: boolean,
+  options: SameOriginOptions = {},
 ): boolean {
   if (origin === null) return true;
   if (host === null) return false;
-  const scheme = secure ? "https:" : "http:";
+  const scheme = options.secure ? "https:" : "http:";
   try {
     const page = new URL(origin);
     return page.protocol === scheme &&
@@ -209,7 +216,8 @@ export class WebGateway {
     const { hostname, port } = info.remoteAddr;
     const peer = `${hostname}:${port} (web)`;
     const origin = request.headers.get("origin");
-    if (!isSameOrigin(origin, request.headers.get("host"), this.secure)) {
+    const host = request.headers.get("host");
+    if (!isSameOrigin(origin, host, { secure: this.secure })) {
       this.#options.log.emit({
         level: "error",
         event: "web-origin-refused",

@@ -27,6 +27,7 @@ export {
 export {
   isLoopback,
   isSameOrigin,
+  type SameOriginOptions,
   WebGateway,
   type WebGatewayOptions,
   WebListenError,
