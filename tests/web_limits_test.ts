@@ -215,3 +215,26 @@ Deno.test("web: shutting down tells every page, then closes", async () => {
   }
   await target[Symbol.asyncDispose]();
 });
+
+Deno.test("web: a page that never answers the close is cut off after a grace", async () => {
+  const target = await WebTarget.start();
+  const web = { hostname: "127.0.0.1", port: target.server.web!.port };
+  const raw = await upgrade(web, "/ws", { origin: target.origin });
+  try {
+    assert.equal(raw.status, 101);
+    await waitUntil(() => target.server.stats().connections === 1, "admitted");
+    const started = performance.now();
+    await target.server.close();
+    const took = performance.now() - started;
+    assert.ok(took >= 900 && took < 3000, `shutdown took ${took} ms`);
+    // Its connection is gone: reading ends, after what was sent before.
+    const buffer = new Uint8Array(4096);
+    for (;;) {
+      const count = await raw.conn.read(buffer).catch(() => null);
+      if (count === null) break;
+    }
+  } finally {
+    raw.conn.close();
+    await target[Symbol.asyncDispose]();
+  }
+});

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { delay } from "../async/delay.ts";
 import { describeListenError } from "../errors.ts";
 import type { EventLog } from "../server/log.ts";
 import { ASSETS, SECURITY_HEADERS } from "./assets.ts";
@@ -17,6 +18,12 @@ import { CloseCode, WebClientLink } from "./ws_link.ts";
 
 /** The path of the WebSocket. */
 export const WEBSOCKET_PATH = "/ws";
+
+/**
+ * How long a shutdown waits for the pages to answer the close of their
+ * sockets before every connection is closed.
+ */
+export const SHUTDOWN_GRACE_MS = 1000;
 
 /** What a {@linkcode WebGateway} is started with. */
 export interface WebGatewayOptions {
@@ -102,6 +109,8 @@ export class WebGateway {
   readonly #options: WebGatewayOptions;
   /** Open sockets, to close them first on shutdown. */
   readonly #links = new Set<WebClientLink>();
+  /** Closes every connection at once. */
+  readonly #abort = new AbortController();
   #closing: Promise<void> | undefined;
 
   /**
@@ -116,6 +125,7 @@ export class WebGateway {
     const base = {
       hostname: options.hostname,
       port: options.port,
+      signal: this.#abort.signal,
       onListen() {},
       onError: (error: unknown) => {
         options.log.internalError(error);
@@ -174,16 +184,25 @@ export class WebGateway {
   }
 
   /**
-   * Closes every socket (the page is told the server is shutting down) and
-   * stops serving; resolves once the HTTP server has finished.
+   * Closes every socket (the page is told the server is shutting down),
+   * gives the pages {@linkcode SHUTDOWN_GRACE_MS} to answer, then closes
+   * every connection and stops serving. Resolves once the HTTP server has
+   * finished.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const link of this.#links) {
-        // In the words Deno's own shutdown uses for any socket left open.
+      const links = [...this.#links];
+      for (const link of links) {
         link.shut(CloseCode.GOING_AWAY, "Server shutting down");
       }
-      await this.#server.shutdown();
+      const answered = new AbortController();
+      Promise.all(links.map((link) => link.ended)).then(() => answered.abort());
+      await delay(SHUTDOWN_GRACE_MS, { signal: answered.signal });
+      answered.abort();
+      // Not Deno's graceful shutdown: it waits for a browser's idle
+      // connections, which may stay open for a minute.
+      this.#abort.abort();
+      await this.#server.finished;
     })();
     return this.#closing;
   }
