@@ -51,6 +51,8 @@ const inFlight = [];
 let online = [];
 let listTimer = 0;
 let listPending = false;
+/** Messages that came while the page was out of view. */
+let unread = 0;
 
 function connect() {
   return new Promise((resolve, reject) => {
@@ -184,7 +186,16 @@ function setFate(entry, text, kind) {
   fate.textContent = text;
 }
 
+function showTitle() {
+  const base = me === null ? "Chat" : `Chat: ${me}`;
+  document.title = unread > 0 ? `(${unread}) ${base}` : base;
+}
+
 function showChat(chat) {
+  if (document.visibilityState === "hidden") {
+    unread++;
+    showTitle();
+  }
   addEntry({
     sender: chat.sender,
     own: false,
@@ -269,7 +280,8 @@ function enterChat(user) {
   ui.loginView.hidden = true;
   ui.chatView.hidden = false;
   document.body.dataset.state = "chat";
-  document.title = `Chat: ${user}`;
+  unread = 0;
+  showTitle();
   showStatus("");
   refreshList();
   ui.message.focus();
@@ -283,7 +295,8 @@ function leaveChat(why) {
   ui.chatView.hidden = true;
   ui.loginView.hidden = false;
   document.body.dataset.state = "login";
-  document.title = "Chat";
+  unread = 0;
+  showTitle();
   showStatus(why);
   (ui.user.value === "" ? ui.user : ui.password).focus();
 }
@@ -380,8 +393,13 @@ ui.logout.addEventListener("click", async () => {
 });
 
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible") refreshList();
-  else scheduleList();
+  if (document.visibilityState === "visible") {
+    unread = 0;
+    showTitle();
+    refreshList();
+  } else {
+    scheduleList();
+  }
 });
 
 ui.user.focus();
