@@ -47,11 +47,11 @@ export interface ClientLink extends CommandLink {
 
 /** A read-only snapshot of what the server holds. */
 export interface ServerStats {
-  /** Open client connections (La). */
+  /** Open client connections (La, or a page's WebSocket). */
   connections: number;
   /** Users on the online list. */
   online: number;
-  /** Open Lb links. */
+  /** Open chat links (Lb, or a logged-in page's WebSocket). */
   lbLinks: number;
   /** Lb locks held by a sender. */
   locksHeld: number;
