@@ -120,11 +120,9 @@ async function loadFor(
   side: Side,
   users: number,
 ): Promise<LoadGenerator> {
-  return await context.live.load(
-    side.servers[0],
-    users,
-    side.servers.map((server) => server.port),
-  );
+  return await context.live.load(side.servers[0], users, {
+    ports: side.servers.map((server) => server.port),
+  });
 }
 
 async function totalCpu(pids: number[]): Promise<number> {

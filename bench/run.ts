@@ -9,6 +9,7 @@
  * deno task bench --cluster  # one process beside a cluster of three nodes
  * deno task bench --only=ours,floor --out=/tmp/bench
  * deno task bench --cpu-prof=/tmp/prof   # also profile our server (V8 .cpuprofile)
+ * deno task bench --set=web   # only the web users' scenarios, merged into the results
  * ```
  *
  * @module
@@ -17,18 +18,23 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLUSTER_PLAN, clusterBench, clusterTable } from "./cluster.ts";
+import { runClusterBench } from "./cluster_run.ts";
 import { writeUsersFile } from "./load/users.ts";
 import { CLUSTER_HEADING, extractSection, replaceSection } from "./sections.ts";
 import { openFileLimit } from "./load/load_generator.ts";
 import {
-  type BenchResults,
   describeMachine,
   type Machine,
-  markdownReport,
   markdownTable,
   type ResultRow,
 } from "./report.ts";
+import {
+  resultsMarkdown,
+  type ResultsWithWeb,
+  type WebResults,
+  webTable,
+} from "./web_report.ts";
+import { webNotes, webScenarios } from "./web_scenarios.ts";
 import {
   capacityScenario,
   type Context,
@@ -49,7 +55,7 @@ import {
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const USAGE =
-  "usage: deno task bench [--full | --cluster] [--only=ours,baseline,floor] [--out=DIR] [--cpu-prof=DIR]";
+  "usage: deno task bench [--full | --cluster] [--set=all|web] [--only=ours,baseline,floor] [--out=DIR] [--cpu-prof=DIR]";
 
 async function commandOutput(command: string, args: string[]): Promise<string> {
   try {
@@ -146,6 +152,7 @@ async function main(args: string[]): Promise<number> {
         only: { type: "string" },
         out: { type: "string" },
         "cpu-prof": { type: "string" },
+        set: { type: "string", default: "all" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -168,6 +175,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: --only takes ${SERVER_KINDS.join(", ")}\n${USAGE}`);
     return 2;
   }
+  if (values.set !== "all" && values.set !== "web") {
+    console.error(`error: --set takes all or web\n${USAGE}`);
+    return 2;
+  }
+  const webOnly = values.set === "web";
   const plan = values.full ? FULL_PLAN : QUICK_PLAN;
   const outDir = values.out ?? BENCH_DIR;
   const cpuProf = values["cpu-prof"];
@@ -205,10 +217,15 @@ async function main(args: string[]): Promise<number> {
         live,
         tempDir,
         started,
+        takesQuiet: (usersFile) => oursTakesQuiet(usersFile, live),
+        format: (paths) =>
+          commandOutput(Deno.execPath(), ["fmt", "--quiet", ...paths]),
       });
     }
     log(`${plan.mode} set on ${describeMachine(machine)}`);
-    const users = Math.max(...plan.capacityUsers, ...plan.fanOutUsers, 200);
+    const users = webOnly
+      ? Math.max(plan.webCapacityUsers, 400)
+      : Math.max(...plan.capacityUsers, ...plan.fanOutUsers, 400);
     const usersFile = await writeUsersFile(tempDir, users);
     const quiet = await oursTakesQuiet(usersFile, live);
     log(
@@ -232,6 +249,24 @@ async function main(args: string[]): Promise<number> {
       log,
       live,
     };
+
+    const runWeb = async (): Promise<WebResults> => {
+      const webStarted = performance.now();
+      const web = await webScenarios(context);
+      return {
+        mode: plan.mode,
+        command,
+        date,
+        durationSeconds: (performance.now() - webStarted) / 1000,
+        machine,
+        rows: web.rows,
+        notes: webNotes(context),
+        raw: web.raw,
+      };
+    };
+    if (webOnly) {
+      return await writeWebOnly(outDir, await runWeb());
+    }
 
     const raw: Record<string, unknown> = {};
     const startup = await startupScenario(context);
@@ -257,7 +292,8 @@ async function main(args: string[]): Promise<number> {
       ...messaging.latency.rows,
       ...fanOut.flatMap((f) => f.rows),
     ];
-    const results: BenchResults = {
+    const web = kinds.includes("ours") ? await runWeb() : undefined;
+    const results: ResultsWithWeb = {
       mode: plan.mode,
       command,
       date,
@@ -266,19 +302,14 @@ async function main(args: string[]): Promise<number> {
       rows,
       notes: NOTES(plan, quiet),
       raw,
+      web,
     };
     await Deno.mkdir(outDir, { recursive: true });
     const mdPath = join(outDir, "results.md");
     const jsonPath = join(outDir, "results.json");
-    // Sections other runs wrote are kept.
-    const kept = extractSection(readOr(mdPath), CLUSTER_HEADING);
     await Deno.writeTextFile(
       mdPath,
-      kept === "" ? markdownReport(results) : replaceSection(
-        markdownReport(results),
-        CLUSTER_HEADING,
-        kept,
-      ),
+      keepSection(resultsMarkdown(results), readOr(mdPath), CLUSTER_HEADING),
     );
     await Deno.writeTextFile(jsonPath, JSON.stringify(results, null, 2) + "\n");
     // Keep the files as `deno fmt` would write them, so that CI's format
@@ -287,6 +318,7 @@ async function main(args: string[]): Promise<number> {
     console.log(`\nMachine: ${describeMachine(machine)}`);
     console.log(`Command: ${command}\n`);
     console.log(markdownTable(rows));
+    if (web !== undefined) console.log(`\n${webTable(web.rows)}`);
     console.log(
       `\nWrote ${mdPath} and ${jsonPath} in ${
         results.durationSeconds.toFixed(0)
@@ -301,60 +333,58 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-/** What {@linkcode runClusterBench} needs from `main`. */
-interface ClusterRun {
-  outDir: string;
-  command: string;
-  machine: Machine;
-  log: (line: string) => void;
-  live: LiveProcesses;
-  tempDir: string;
-  started: number;
-}
-
-/** `--cluster`: writes its section of `results.md` and `results_cluster.json`. */
-async function runClusterBench(run: ClusterRun): Promise<number> {
-  const usersFile = await writeUsersFile(
-    run.tempDir,
-    CLUSTER_PLAN.clusterUsers + 1,
-  );
-  const quiet = await oursTakesQuiet(usersFile, run.live);
-  const { rows, raw } = await clusterBench({
-    usersFile,
-    log: run.log,
-    live: run.live,
-    quiet,
-  });
-  const seconds = (performance.now() - run.started) / 1000;
-  const section = [
-    CLUSTER_HEADING,
-    "",
-    `Command: \`${run.command}\`, ${new Date().toISOString()}, ${
-      seconds.toFixed(0)
-    } s. One run on ${describeMachine(run.machine)}; every process (nodes, ` +
-    "`nats-server`, load generator) shares the same two cores.",
-    "",
-    clusterTable(rows),
-  ].join("\n");
-  await Deno.mkdir(run.outDir, { recursive: true });
-  const mdPath = join(run.outDir, "results.md");
-  const jsonPath = join(run.outDir, "results_cluster.json");
+/**
+ * Writes the web scenarios' results into the results files of `outDir`,
+ * keeping the rest of an earlier run's results as they were.
+ */
+async function writeWebOnly(outDir: string, web: WebResults): Promise<number> {
+  const mdPath = join(outDir, "results.md");
+  const jsonPath = join(outDir, "results.json");
+  let results: ResultsWithWeb;
+  try {
+    results = JSON.parse(await Deno.readTextFile(jsonPath));
+  } catch {
+    results = {
+      mode: web.mode,
+      command: web.command,
+      date: web.date,
+      durationSeconds: 0,
+      machine: web.machine,
+      rows: [],
+      notes: ["Only the web scenarios have been run here."],
+      raw: {},
+    };
+  }
+  results.web = web;
+  await Deno.mkdir(outDir, { recursive: true });
   await Deno.writeTextFile(
     mdPath,
-    replaceSection(readOr(mdPath), CLUSTER_HEADING, section),
+    keepSection(resultsMarkdown(results), readOr(mdPath), CLUSTER_HEADING),
   );
-  await Deno.writeTextFile(
-    jsonPath,
-    JSON.stringify(
-      { command: run.command, machine: run.machine, rows, raw },
-      null,
-      2,
-    ) + "\n",
-  );
+  await Deno.writeTextFile(jsonPath, JSON.stringify(results, null, 2) + "\n");
   await commandOutput(Deno.execPath(), ["fmt", "--quiet", mdPath, jsonPath]);
-  console.log(clusterTable(rows));
-  console.log(`\nWrote ${mdPath} and ${jsonPath} in ${seconds.toFixed(0)} s.`);
+  console.log(`\nMachine: ${describeMachine(web.machine)}`);
+  console.log(`Command: ${web.command}\n`);
+  console.log(webTable(web.rows));
+  console.log(
+    `\nWrote the web section of ${mdPath} and ${jsonPath} in ${
+      web.durationSeconds.toFixed(0)
+    } s.`,
+  );
   return 0;
+}
+
+/**
+ * `markdown` with the section under `heading` that `previous` had, if it
+ * had one: another run wrote it.
+ */
+function keepSection(
+  markdown: string,
+  previous: string,
+  heading: string,
+): string {
+  const kept = extractSection(previous, heading);
+  return kept === "" ? markdown : replaceSection(markdown, heading, kept);
 }
 
 if (import.meta.main) {

@@ -47,6 +47,10 @@ export interface Plan {
   latencyRuns: number;
   /** The offered load, as a fraction of the lower of ours' and the baseline's maxima. */
   latencyLoadFraction: number;
+  /** Users online in the web capacity scenario, once as each kind. */
+  webCapacityUsers: number;
+  /** Pair counts for the web throughput scenario. */
+  webThroughputPairs: number[];
 }
 
 /** `deno task bench`: under two minutes. */
@@ -64,6 +68,8 @@ export const QUICK_PLAN: Plan = {
   latencyDurationMs: 2000,
   latencyRuns: 1,
   latencyLoadFraction: 0.5,
+  webCapacityUsers: 1000,
+  webThroughputPairs: [100],
 };
 
 /** `deno task bench --full`: everything, with longer and more runs. */
@@ -81,6 +87,8 @@ export const FULL_PLAN: Plan = {
   latencyDurationMs: 5000,
   latencyRuns: 3,
   latencyLoadFraction: 0.5,
+  webCapacityUsers: 1000,
+  webThroughputPairs: [10, 100],
 };
 
 /** The chat content of every `/to` in the throughput and latency scenarios. */
@@ -132,15 +140,22 @@ export class LiveProcesses {
   }
 
   /**
-   * Starts a load generator for `users` users of `server`, or of a
-   * cluster's nodes at `ports`.
+   * Starts a load generator for `users` users of `server`: from
+   * `options.webFrom` on, browser users of its web port; with
+   * `options.ports`, spread over a cluster's nodes.
    */
   async load(
     server: ServerProcess,
     users: number,
-    ports?: number[],
+    options: { webFrom?: number; ports?: number[] } = {},
   ): Promise<LoadGenerator> {
-    const load = await LoadGenerator.start({ port: server.port, ports, users });
+    const load = await LoadGenerator.start({
+      port: server.port,
+      ports: options.ports,
+      users,
+      webPort: server.webPort,
+      webFrom: options.webFrom,
+    });
     this.#loads.add(load);
     return load;
   }
@@ -472,7 +487,8 @@ function fanOutRows(
   };
 }
 
-interface ThroughputRaw {
+/** The measurements of one pair count's throughput windows. */
+export interface ThroughputRaw {
   pairs: number;
   windows: {
     ms: number;
@@ -514,19 +530,38 @@ async function snapshot(
   };
 }
 
+/** Where a throughput window runs. */
+export interface LoopSetup {
+  /** The plan, for the warm-up and window lengths. */
+  plan: Plan;
+  /** The server measured. */
+  server: ServerProcess;
+  /** The load generator, its users logged in. */
+  load: LoadGenerator;
+}
+
+/** Options for {@linkcode throughputWindow}. */
+export interface ThroughputWindowOptions {
+  /** Senders and receivers; default user `2i` to `2i + 1`. */
+  pairs?: [number, number][];
+}
+
 /**
- * One measured window of closed loops over `pairs` pairs: the loops start,
- * run `warmupMs`, are measured for `throughputWindowMs`, and stop. The
- * window is added to `result`.
+ * One measured window of closed loops over `result.pairs` pairs: the loops
+ * start, run `warmupMs`, are measured for `throughputWindowMs`, and stop.
+ * The window is added to `result`.
  */
-async function throughputWindow(
-  plan: Plan,
-  server: ServerProcess,
-  load: LoadGenerator,
+export async function throughputWindow(
+  setup: LoopSetup,
   result: ThroughputRaw,
+  options: ThroughputWindowOptions = {},
 ): Promise<void> {
-  const list: [number, number][] = [];
-  for (let i = 0; i < result.pairs; i++) list.push([2 * i, 2 * i + 1]);
+  const { plan, server, load } = setup;
+  const list = options.pairs ??
+    Array.from(
+      { length: result.pairs },
+      (_, i): [number, number] => [2 * i, 2 * i + 1],
+    );
   await load.startLoop(list, CONTENT);
   try {
     await delay(plan.warmupMs);
@@ -651,7 +686,7 @@ export async function messagingScenarios(context: Context): Promise<{
             dropped: 0,
           };
           try {
-            await throughputWindow(plan, server, load, results[index]);
+            await throughputWindow({ plan, server, load }, results[index]);
           } catch (error) {
             await fail(kind, error);
           }

@@ -71,6 +71,8 @@ export interface ServerCommandOptions {
   python?: string;
   /** More options for our server, such as `--cluster=…`. */
   args?: string[];
+  /** Also serve the web client on a free port (ours only). */
+  web?: boolean;
 }
 
 /** The program and arguments that start `kind` on `port`. */
@@ -94,6 +96,7 @@ export function serverCommand(
           OURS,
           ...quiet,
           ...(options.args ?? []),
+          ...(options.web ? ["--web=0"] : []),
           String(port),
           usersFile,
         ],
@@ -125,6 +128,8 @@ export class ServerProcess implements AsyncDisposable {
   readonly pid: number;
   /** The port it listens on. */
   readonly port: number;
+  /** The web client's port, when started with `web`. */
+  readonly webPort: number | undefined;
   /** From spawning to its listening line, in milliseconds. */
   readonly startupMs: number;
   readonly #child: Deno.ChildProcess;
@@ -137,17 +142,20 @@ export class ServerProcess implements AsyncDisposable {
     port: number,
     startupMs: number,
     drained: Promise<void>,
+    webPort?: number,
   ) {
     this.kind = kind;
     this.#child = child;
     this.pid = child.pid;
     this.port = port;
+    this.webPort = webPort;
     this.startupMs = startupMs;
     this.#drained = drained;
   }
 
   /**
-   * Spawns `kind` and resolves once it has printed its listening line.
+   * Spawns `kind` and resolves once it has printed its listening line (and,
+   * with `web`, the web client's line).
    * Standard error is discarded. Rejects (and kills the process) if the
    * process exits first or takes longer than 30 s.
    */
@@ -170,6 +178,7 @@ export class ServerProcess implements AsyncDisposable {
       stdout: "piped",
       stderr: "null",
     }).spawn();
+    const wanted = options.web ? 2 : 1;
     const firstLine = Promise.withResolvers<string>();
     const drained = (async () => {
       let text = "";
@@ -180,10 +189,10 @@ export class ServerProcess implements AsyncDisposable {
         ) {
           if (resolved) continue;
           text += chunk;
-          const newline = text.indexOf("\n");
-          if (newline !== -1) {
+          const lines = text.split("\n");
+          if (lines.length > wanted) {
             resolved = true;
-            firstLine.resolve(text.slice(0, newline));
+            firstLine.resolve(lines.slice(0, wanted).join("\n"));
           }
         }
       } catch {
@@ -211,7 +220,8 @@ export class ServerProcess implements AsyncDisposable {
       ]);
       const startupMs = performance.now() - started;
       const match = /:(\d+)\b/.exec(line);
-      if (match === null) {
+      const web = /^web client on https?:\/\/[^/]*:(\d+)\//m.exec(line);
+      if (match === null || (options.web && web === null)) {
         throw new Error(`${kind} server said ${JSON.stringify(line)}`);
       }
       return new ServerProcess(
@@ -220,6 +230,7 @@ export class ServerProcess implements AsyncDisposable {
         Number(match[1]),
         startupMs,
         drained,
+        web === null ? undefined : Number(web[1]),
       );
     } catch (error) {
       try {

@@ -11,6 +11,8 @@ import { parsePortNumber } from "./protocol.ts";
 export interface ParsePortOptions {
   /** Whether `0` (any free port) is allowed. */
   allowZero?: boolean;
+  /** What the port is, for the error message; default `port`. */
+  name?: string;
 }
 
 /**
@@ -26,7 +28,9 @@ export function parsePort(
   const port = parsePortNumber(text);
   if (port === undefined || port < low) {
     throw new UsageError(
-      `port must be a number from ${low} to 65535, not "${text}"`,
+      `${
+        options.name ?? "port"
+      } must be a number from ${low} to 65535, not "${text}"`,
     );
   }
   return port;

@@ -34,20 +34,26 @@ async function pythonAvailable(): Promise<boolean> {
   }
 }
 
-/** Every operation of the load generator, once, with sanity checks. */
-async function smokeRun(kind: ServerKind): Promise<void> {
+/**
+ * Every operation of the load generator, once, with sanity checks; with
+ * `web`, the second worker's users are browser users of the web port.
+ */
+async function smokeRun(kind: ServerKind, web = false): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "bench_smoke_" });
   let server: ServerProcess | undefined;
   let load: LoadGenerator | undefined;
   try {
     const usersFile = await writeUsersFile(dir, USERS);
-    server = await ServerProcess.start(kind, usersFile);
+    server = await ServerProcess.start(kind, usersFile, { web });
     assert.ok(server.port > 0 && server.startupMs > 0);
+    assert.equal(server.webPort !== undefined, web);
     // Three users per worker: the users are spread over two processes.
     load = await LoadGenerator.start({
       port: server.port,
       users: USERS,
       usersPerWorker: 3,
+      webPort: server.webPort,
+      webFrom: web ? 3 : undefined,
     });
     assert.equal(load.workerPids.length, 2);
 
@@ -110,6 +116,10 @@ async function smokeRun(kind: ServerKind): Promise<void> {
 
 Deno.test("bench: the load generator drives our server", async () => {
   await smokeRun("ours");
+});
+
+Deno.test("bench: the load generator drives web users too", async () => {
+  await smokeRun("ours", true);
 });
 
 Deno.test("bench: the load generator drives the floor relay", async () => {

@@ -86,6 +86,13 @@ export interface LoadGeneratorOptions {
   usersPerAddress?: number;
   /** Extra `deno run` flags for the workers, such as `--cpu-prof`. */
   denoFlags?: string[];
+  /** The server's web port, for browser users. */
+  webPort?: number;
+  /**
+   * Users from this index on are browser users: WebSocket clients of
+   * `webPort` instead of terminal clients. Default: none.
+   */
+  webFrom?: number;
 }
 
 /** Options for {@linkcode LoadGenerator.login}. */
@@ -285,6 +292,8 @@ export class LoadGenerator implements AsyncDisposable {
           first,
           count: held,
           addresses,
+          webPort: options.webPort,
+          webFrom: options.webFrom,
         });
       }));
     } catch (error) {

@@ -29,6 +29,10 @@ export interface InitRequest {
   count: number;
   /** Local addresses the users' La links are bound to, in turn. */
   addresses: string[];
+  /** The web port, for browser users. */
+  webPort?: number;
+  /** Users from this index on are browser users (WebSocket clients). */
+  webFrom?: number;
 }
 
 /** Logs users in with both links: `/login`, an Lb listener, `/port`. */

@@ -31,6 +31,22 @@ import { userName, userPassword } from "./users.ts";
 /** Called with a reply on La, or `undefined` when La closed first. */
 export type ReplyHandler = (reply: string | undefined) => void;
 
+/** A simulated user of either kind, as a worker drives it. */
+export interface LoadUser {
+  /** The user's name. */
+  readonly name: string;
+  /** Connects and logs in, with the chat link set up. */
+  login(host: string, port: number, timeoutMs: number): Promise<void>;
+  /** What `send` writes for a command line, made once for a loop. */
+  prepare(line: string): Uint8Array | string;
+  /** Writes a prepared command; `onReply` gets the reply, in order. */
+  send(prepared: Uint8Array | string, onReply: ReplyHandler): void;
+  /** Sends a command line and resolves to the reply. */
+  request(line: string): Promise<string>;
+  /** Closes the user's links. */
+  close(): void;
+}
+
 /** Watches Lb for lines ending with a token and records when they came. */
 export class Probe {
   /** The content watched for. */
@@ -98,7 +114,7 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 }
 
 /** One simulated user. */
-export class SimUser {
+export class SimUser implements LoadUser {
   /** The user's index: its name is `u<index>`. */
   readonly index: number;
   /** The local address La is bound to, and Lb listens on. */
@@ -192,6 +208,11 @@ export class SimUser {
       this.#listener = undefined;
       listener.close();
     }
+  }
+
+  /** The bytes of a command line, `\n` included. */
+  prepare(line: string): Uint8Array {
+    return encoder.encode(line + "\n");
   }
 
   /**

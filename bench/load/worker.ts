@@ -34,7 +34,14 @@ import type {
   WorkerRequest,
   WorkerResponse,
 } from "./messages.ts";
-import { newTally, Probe, SimUser, wallClock } from "./sim_user.ts";
+import {
+  type LoadUser,
+  newTally,
+  Probe,
+  SimUser,
+  wallClock,
+} from "./sim_user.ts";
+import { WebSimUser } from "./web_user.ts";
 import { userName } from "./users.ts";
 
 /** Longest wait for replies in flight when a loop stops. */
@@ -50,7 +57,7 @@ const encoder = new TextEncoder();
 class Worker {
   readonly tally = newTally();
   #config: InitRequest | undefined;
-  #users: SimUser[] = [];
+  #users: LoadUser[] = [];
   #probes = 0;
   #loopRunning = false;
   #loopOutstanding = 0;
@@ -61,11 +68,16 @@ class Worker {
     this.#users = [];
     for (let k = 0; k < request.count; k++) {
       const address = request.addresses[k % request.addresses.length];
-      this.#users.push(new SimUser(request.first + k, address, this.tally));
+      const index = request.first + k;
+      this.#users.push(
+        index >= (request.webFrom ?? Infinity)
+          ? new WebSimUser(index, this.tally)
+          : new SimUser(index, address, this.tally),
+      );
     }
   }
 
-  #user(index: number): SimUser {
+  #user(index: number): LoadUser {
     const first = this.#config?.first ?? 0;
     const user = this.#users[index - first];
     if (user === undefined) throw new Error(`user ${index} is not held here`);
@@ -82,10 +94,13 @@ class Worker {
     let next = request.from;
     const lane = async (): Promise<void> => {
       while (next < request.to) {
-        const user = this.#user(next++);
+        const index = next++;
+        const user = this.#user(index);
         try {
           const ports = config.ports ?? [config.port];
-          const port = ports[user.index % ports.length];
+          const port = user instanceof WebSimUser
+            ? config.webPort ?? config.port
+            : ports[index % ports.length];
           await user.login(config.host, port, request.timeoutMs);
           ok++;
         } catch (error) {
@@ -113,7 +128,7 @@ class Worker {
     this.#loopRunning = true;
     for (const [sender, receiver] of pairs) {
       const user = this.#user(sender);
-      const bytes = encoder.encode(formatTo(receiver, content) + "\n");
+      const bytes = user.prepare(formatTo(receiver, content));
       const onReply = (reply: string | undefined): void => {
         if (reply === DELIVERY_SUCCESSFUL) this.tally.delivered++;
         else this.tally.failed++;
@@ -142,10 +157,10 @@ class Worker {
   }
 
   openLoop(request: OpenLoopRequest): Promise<OpenLoopResult> {
-    const senders = request.pairs.map(([sender, receiver]) => ({
-      user: this.#user(sender),
-      bytes: encoder.encode(formatTo(receiver, request.content) + "\n"),
-    }));
+    const senders = request.pairs.map(([sender, receiver]) => {
+      const user = this.#user(sender);
+      return { user, bytes: user.prepare(formatTo(receiver, request.content)) };
+    });
     const total = Math.round((request.rate * request.durationMs) / 1000);
     const latenciesMs: number[] = [];
     let sent = 0;

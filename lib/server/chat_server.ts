@@ -17,6 +17,7 @@
 import { delay } from "../async/delay.ts";
 import { TimeoutQueue } from "../async/timeout_queue.ts";
 import { describeError } from "../errors.ts";
+import { isLoopback, WebGateway } from "../web/gateway.ts";
 import { Authenticator } from "./auth.ts";
 import type { Backend, BackendContext } from "./backend.ts";
 import { LocalDelivery } from "./delivery.ts";
@@ -28,17 +29,30 @@ import {
   type ServerOptions,
   type ServerSettings,
 } from "./options.ts";
+import type { CommandLink } from "./links.ts";
 import { LocalRegistry } from "./registry.ts";
 import { Session, type SessionServices } from "./session.ts";
 import { TcpClientLink } from "./tcp_link.ts";
 
+/**
+ * A client's command link that reads itself, whatever carries it: La over
+ * TCP, or a browser's WebSocket.
+ */
+export interface ClientLink extends CommandLink {
+  /**
+   * Hands each line to `session` until the link ends, then ends the
+   * session; never rejects.
+   */
+  serve(session: Session): Promise<void>;
+}
+
 /** A read-only snapshot of what the server holds. */
 export interface ServerStats {
-  /** Open client connections (La). */
+  /** Open client connections (La, or a page's WebSocket). */
   connections: number;
   /** Users on the online list. */
   online: number;
-  /** Open Lb links. */
+  /** Open chat links (Lb, or a logged-in page's WebSocket). */
   lbLinks: number;
   /** Lb locks held by a sender. */
   locksHeld: number;
@@ -63,6 +77,7 @@ export class ChatServer implements AsyncDisposable {
   /** The limits the server runs with, defaults filled in. */
   readonly settings: Readonly<ServerSettings>;
   readonly #listener: Deno.TcpListener;
+  readonly #web: WebGateway | undefined;
   readonly #log: EventLog;
   readonly #replies: TimeoutQueue;
   readonly #writes: TimeoutQueue;
@@ -98,10 +113,21 @@ export class ChatServer implements AsyncDisposable {
       log: this.#log,
       signal: this.#shutdown.signal,
     });
-    this.#listener = Deno.listen({
-      hostname: options.hostname ?? DEFAULT_HOSTNAME,
-      port: options.port ?? 0,
-    });
+    const hostname = options.hostname ?? DEFAULT_HOSTNAME;
+    this.#listener = Deno.listen({ hostname, port: options.port ?? 0 });
+    try {
+      this.#web = options.web && new WebGateway({
+        ...options.web,
+        hostname: options.web.hostname ?? hostname,
+        port: options.web.port ?? 0,
+        maxLineBytes: settings.maxLineBytes,
+        log: this.#log,
+        admit: (link) => this.admit(link),
+      });
+    } catch (error) {
+      this.#listener.close();
+      throw error;
+    }
     const context = { replies: this.#replies, log: this.#log };
     this.#backend = options.backend?.(context) ?? localBackend(context);
     this.#services = {
@@ -121,7 +147,30 @@ export class ChatServer implements AsyncDisposable {
         describeSettings(settings)
       }`,
     });
+    if (this.#web !== undefined) this.#announceWeb(this.#web);
     this.#track(this.#acceptClients());
+  }
+
+  /** Where the web client is served, when it is. */
+  get web(): { url: string; hostname: string; port: number } | undefined {
+    const web = this.#web;
+    return web && { url: web.url, hostname: web.hostname, port: web.port };
+  }
+
+  /**
+   * Makes a client that came in by a way other than the TCP listener a
+   * session, if the connection limit allows: true if admitted. The session
+   * counts as a connection until its link ends, and `close` waits for it.
+   */
+  admit(link: ClientLink): boolean {
+    if (this.#shutdown.signal.aborted) return false;
+    if (this.#sessions.size >= this.settings.maxConnections) {
+      this.#refuseConnection();
+      return false;
+    }
+    const session = new Session(link, this.#services);
+    this.#sessions.set(session, link.serve(session));
+    return true;
   }
 
   /** The address the server listens on. */
@@ -176,12 +225,14 @@ export class ChatServer implements AsyncDisposable {
   async #stop(): Promise<void> {
     this.#shutdown.abort();
     this.#listener.close();
+    const web = this.#web?.close();
     for (const session of this.#sessions.keys()) {
       session.drop("server shutting down");
     }
     while (this.#sessions.size > 0 || this.#tasks.size > 0) {
       await Promise.all([...this.#sessions.values(), ...this.#tasks]);
     }
+    await web;
     await this.#backend.close();
     for (
       const queue of [this.#replies, this.#writes, this.#logins, this.#connects]
@@ -260,6 +311,24 @@ export class ChatServer implements AsyncDisposable {
     });
     const session = new Session(link, this.#services);
     this.#sessions.set(session, link.serve(session));
+  }
+
+  #announceWeb(web: WebGateway): void {
+    this.#log.emit({
+      level: "info",
+      event: "web-started",
+      message: `web client on ${web.url}`,
+    });
+    if (web.secure || isLoopback(web.hostname)) return;
+    this.#log.emit({
+      level: "error",
+      event: "web-cleartext",
+      message:
+        `warning: the web client is served without TLS on ${web.hostname}: ` +
+        "passwords typed in the page would cross the network in clear " +
+        "(give --tls-cert and --tls-key)",
+      cause: "no TLS",
+    });
   }
 }
 

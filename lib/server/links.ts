@@ -55,6 +55,10 @@ export interface CommandLink {
     listener: ChatLinkListener,
     signal: AbortSignal,
   ): Promise<OpenChatResult>;
-  /** The chat link that comes with this link, attached at login. */
-  readonly chat?: ChatLink;
+  /**
+   * The chat link that comes with this link, for a link that carries chat
+   * itself: called once at login with the inbox that takes what comes back
+   * on it.
+   */
+  attachChat?(listener: ChatLinkListener): ChatLink;
 }

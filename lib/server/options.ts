@@ -36,6 +36,18 @@ export interface ServerTraceEvent {
   line: string;
 }
 
+/** The web client's HTTP port: the page, its assets and its WebSocket. */
+export interface WebOptions {
+  /** Port for the page and its WebSocket; `0` (the default) picks a free one. */
+  port?: number;
+  /** Address to serve it on. Defaults to the server's own `hostname`. */
+  hostname?: string;
+  /** A PEM certificate chain: with `key`, the page is served over HTTPS. */
+  cert?: string;
+  /** The PEM private key of `cert`. */
+  key?: string;
+}
+
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
   /** Address to listen on. Defaults to all IPv4 interfaces, `0.0.0.0`. */
@@ -68,6 +80,8 @@ export interface ServerOptions {
    * memory. A cluster node gets its backend from `lib/cluster/`.
    */
   backend?: BackendFactory;
+  /** Also serve the web client over HTTP; no HTTP port is opened without. */
+  web?: WebOptions;
 }
 
 /** The limits a server runs with, every default filled in. */

@@ -275,7 +275,8 @@ export class Session implements InboxOwner {
     this.#inbox = inbox;
     this.#loginTimeout?.cancel();
     this.#loginTimeout = undefined;
-    if (this.link.chat !== undefined) inbox.attach(this.link.chat);
+    const chat = this.link.attachChat?.(inbox);
+    if (chat !== undefined) inbox.attach(chat);
     auth.succeeded(this.link);
     log.emit({
       level: "info",

@@ -152,6 +152,11 @@ export class TestProcess {
       .then(() => {});
   }
 
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** Whether the process has ended. */
   get exited(): boolean {
     return this.#status !== undefined;
