@@ -8,36 +8,15 @@
 import assert from "node:assert/strict";
 import {
   assertOnce,
+  deliverWithin,
   listBecomes,
   PeerSet,
   startNodeProcess,
 } from "./support/cluster_processes.ts";
-import { pollUntil } from "./support/faults.ts";
 import { startNatsCluster } from "./support/nats.ts";
 import { ProcessScope } from "./support/processes.ts";
 import { passwordOf } from "./support/target.ts";
-import { Status, type WirePeer } from "./support/wire_peer.ts";
-
-/** Sends `/to` until it is delivered, within `timeoutMs`. */
-async function deliverWithin(
-  sender: WirePeer,
-  receiver: WirePeer,
-  content: string,
-  timeoutMs: number,
-): Promise<void> {
-  await pollUntil(
-    async () => {
-      await sender.send(`/to ${receiver.name} ${content}`);
-      if (await sender.expectLine(undefined, 25_000) !== Status.DELIVERY_OK) {
-        return false;
-      }
-      await receiver.lb.expectLine(`/from ${sender.name} ${content}`);
-      return true;
-    },
-    () => `${sender.name} could not reach ${receiver.name}`,
-    timeoutMs,
-  );
-}
+import { Status } from "./support/wire_peer.ts";
 
 Deno.test("cluster: on a 3-server NATS cluster, one server down is fine and two down refuse logins", async () => {
   const servers = await startNatsCluster();

@@ -128,6 +128,31 @@ export function assertOnce(names: string[], who: string): void {
   );
 }
 
+/**
+ * Sends `/to` from `sender` to `receiver` until it is delivered, within
+ * `timeoutMs`: a cluster recovering from a fault answers `304` (and delivers
+ * nothing) until it can deliver again.
+ */
+export async function deliverWithin(
+  sender: WirePeer,
+  receiver: WirePeer,
+  content: string,
+  timeoutMs: number,
+): Promise<void> {
+  await pollUntil(
+    async () => {
+      await sender.send(`/to ${receiver.name} ${content}`);
+      if (await sender.expectLine(undefined, 25_000) !== Status.DELIVERY_OK) {
+        return false;
+      }
+      await receiver.lb.expectLine(`/from ${sender.name} ${content}`);
+      return true;
+    },
+    () => `${sender.name} could not reach ${receiver.name}`,
+    timeoutMs,
+  );
+}
+
 /** How many lines of the node's log match `pattern`. */
 export function logLines(node: NodeProcess, pattern: RegExp): number {
   return countLines(node.process.stderr, pattern);

@@ -121,8 +121,8 @@ export class FakeCommandLink implements CommandLink {
   readonly address: string;
   /** The client's address and port. */
   readonly peer: string;
-  /** The chat link that comes with this link, if any. */
-  readonly chat?: ChatLink;
+  /** Hands over the chat link that comes with this link, if it has one. */
+  readonly attachChat?: (listener: ChatLinkListener) => ChatLink;
   /** Opens Lb on `/port`; absent on a link that has none. */
   readonly openChat?: ChatOpener;
   /** The replies written, in order. */
@@ -141,7 +141,8 @@ export class FakeCommandLink implements CommandLink {
   constructor(options: FakeCommandLinkOptions = {}) {
     this.address = options.address ?? "192.0.2.1";
     this.peer = `${this.address}:${options.port ?? 40000}`;
-    this.chat = options.chat;
+    const chat = options.chat;
+    if (chat !== undefined) this.attachChat = () => chat;
     if (options.openChat !== null) {
       this.openChat = options.openChat ?? ((port, listener) => {
         const link = new FakeChatLink(listener);
