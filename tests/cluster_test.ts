@@ -8,34 +8,14 @@
 import assert from "node:assert/strict";
 import { loadUsers } from "../lib/server/mod.ts";
 import { startNodes } from "./support/cluster.ts";
+import { PeerSet } from "./support/cluster_processes.ts";
 import { pollUntil } from "./support/faults.ts";
 import { NatsServer } from "./support/nats.ts";
 import { passwordOf, USERS_FILE } from "./support/target.ts";
-import { type Address, Status, WirePeer } from "./support/wire_peer.ts";
+import { Status, type WirePeer } from "./support/wire_peer.ts";
 
 const USERS = await loadUsers(USERS_FILE);
 const REPLY_TIMEOUT_MS = 500;
-
-/** Peers closed at the end of the test. */
-class Peers implements AsyncDisposable {
-  readonly #all: WirePeer[] = [];
-
-  async connect(address: Address, name: string): Promise<WirePeer> {
-    const peer = await WirePeer.connect(address, { name });
-    this.#all.push(peer);
-    return peer;
-  }
-
-  async join(address: Address, name: string): Promise<WirePeer> {
-    const peer = await this.connect(address, name);
-    await peer.join(name, passwordOf(name));
-    return peer;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await Promise.all(this.#all.map((peer) => peer.close()));
-  }
-}
 
 /** Sends `/login` for `name` and returns the reply. */
 async function tryLogin(peer: WirePeer, name: string): Promise<string> {
@@ -76,7 +56,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
   await t.step(
     "a user online on one node gets 102 on every other",
     async () => {
-      await using peers = new Peers();
+      await using peers = new PeerSet();
       const bob = await peers.join(n1, "bob");
       for (const address of [n2, n3]) {
         const again = await peers.connect(address, "bob-again");
@@ -93,7 +73,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
     "two nodes racing to log in one name: exactly one wins",
     async () => {
       for (let round = 0; round < 10; round++) {
-        await using peers = new Peers();
+        await using peers = new PeerSet();
         const racers = await Promise.all(
           [n1, n2, n3].map((address) => peers.connect(address, "alice")),
         );
@@ -114,7 +94,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
   await t.step(
     "/list: the requester, then cluster-wide login order, the same on every node",
     async () => {
-      await using peers = new Peers();
+      await using peers = new PeerSet();
       const bob = await peers.join(n1, "bob");
       const jacky = await peers.join(n2, "jacky");
       const michael = await peers.join(n3, "michael");
@@ -144,7 +124,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
   await t.step(
     "a 101 shows in /list on every node within 1 s, p99 under 100 ms; a leaver is gone as fast",
     async () => {
-      await using peers = new Peers();
+      await using peers = new PeerSet();
       const watchers = [
         await peers.join(n2, "oscar"),
         await peers.join(n3, "peggy"),
@@ -182,7 +162,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
   await t.step(
     "/to across nodes: 303 for a 302, 304 for anything else, 304 at once for nobody",
     async () => {
-      await using peers = new Peers();
+      await using peers = new PeerSet();
       const jacky = await peers.join(n1, "jacky");
       const bob = await peers.join(n2, "bob");
       await jacky.request(
@@ -207,7 +187,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
   await t.step(
     "/to across nodes: a silent receiver gives 304 after the reply timeout and is logged out everywhere",
     async () => {
-      await using peers = new Peers();
+      await using peers = new PeerSet();
       const jacky = await peers.join(n1, "jacky");
       const bob = await peers.join(n2, "bob");
       bob.autoReply = false;
@@ -225,7 +205,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
   await t.step(
     "one exchange at a time per receiver, cluster-wide",
     async () => {
-      await using peers = new Peers();
+      await using peers = new PeerSet();
       const jacky = await peers.join(n1, "jacky");
       const michael = await peers.join(n3, "michael");
       const bob = await peers.join(n2, "bob");
@@ -250,7 +230,7 @@ Deno.test("cluster: the protocol holds across three nodes", async (t) => {
   await t.step(
     "/toall reaches every other user of the cluster at once; 303 only if all answer 302",
     async () => {
-      await using peers = new Peers();
+      await using peers = new PeerSet();
       const jacky = await peers.join(n1, "jacky");
       const receivers = [
         await peers.join(n1, "alice"),

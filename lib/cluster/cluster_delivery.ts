@@ -16,7 +16,11 @@
  */
 
 import { describeError } from "../errors.ts";
-import type { Delivery, LocalDelivery } from "../server/delivery.ts";
+import {
+  type Delivery,
+  type LocalDelivery,
+  logDeliveryFailed,
+} from "../server/delivery.ts";
 import type { EventLog } from "../server/log.ts";
 import type { NodeVerb } from "./naming.ts";
 import type { PresenceView } from "./presence.ts";
@@ -220,13 +224,6 @@ export class ClusterDelivery implements Delivery {
   }
 
   #failed(sender: string, receiver: string, why: string): void {
-    this.#options.log.emit({
-      level: "error",
-      event: "delivery-failed",
-      message: `${sender} -> ${receiver}: ${why}`,
-      user: sender,
-      to: receiver,
-      cause: why,
-    });
+    logDeliveryFailed(this.#options.log, { sender, receiver, why });
   }
 }

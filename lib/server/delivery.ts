@@ -164,14 +164,35 @@ export class LocalDelivery implements Delivery {
   }
 
   #failed(sender: string, receiver: string, why: string, ms: number): void {
-    this.#log.emit({
-      level: "error",
-      event: "delivery-failed",
-      message: `${sender} -> ${receiver}: ${why}`,
-      user: sender,
-      to: receiver,
-      cause: why,
-      ms,
-    });
+    logDeliveryFailed(this.#log, { sender, receiver, why, ms });
   }
+}
+
+/** A message that did not reach its receiver, for the log. */
+export interface DeliveryFailure {
+  /** Who sent it. */
+  sender: string;
+  /** Who it was for: a user, or a node for a `/toall`'s share. */
+  receiver: string;
+  /** Why it failed. */
+  why: string;
+  /** How long it took to fail, in milliseconds, if known. */
+  ms?: number;
+}
+
+/** Logs `failure` as a `delivery-failed` event. */
+export function logDeliveryFailed(
+  log: EventLog,
+  failure: DeliveryFailure,
+): void {
+  const { sender, receiver, why, ms } = failure;
+  log.emit({
+    level: "error",
+    event: "delivery-failed",
+    message: `${sender} -> ${receiver}: ${why}`,
+    user: sender,
+    to: receiver,
+    cause: why,
+    ms,
+  });
 }
