@@ -113,3 +113,15 @@ export function require(
 ): asserts condition {
   if (!condition) throw new CheckFailure(message, detail);
 }
+
+/**
+ * The target holds something from an earlier check that this check cannot
+ * work with (users still online): run the check again on a new target.
+ */
+export class FreshTargetNeeded extends Error {
+  /** Creates the error; `message` says what was found. */
+  constructor(message: string) {
+    super(message);
+    this.name = "FreshTargetNeeded";
+  }
+}

@@ -51,7 +51,7 @@ export function runClientChecks(
     startupMs: options.startupMs,
     runLimitMs: options.runLimitMs,
     onResult: options.onResult,
-    serial: () => false,
+    renews: false,
     prepare(_check, clock) {
       const context = new ClientCheckContext({
         command: options.command,

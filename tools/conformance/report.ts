@@ -87,7 +87,11 @@ function paint(text: string, sgr: string, colour: boolean): string {
 }
 
 function summaryLine(summary: Record<Group, GroupSummary>): string {
-  return GROUPS.map((group) => {
+  const run = GROUPS.filter((group) => {
+    const { passed, failed, skipped } = summary[group];
+    return passed + failed + skipped > 0;
+  });
+  return run.map((group) => {
     const { passed, failed, skipped } = summary[group];
     const name = group[0].toUpperCase() + group.slice(1);
     const skippedText = skipped > 0 ? `, ${skipped} skipped` : "";

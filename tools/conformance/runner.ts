@@ -1,8 +1,7 @@
 /**
- * Runs checks: each bounded in time, some one after another (those sharing a
- * target), others side by side, and turns what each did into a result. A
- * check that hangs, crashes or throws is a failure with a reason; nothing a
- * target does can stop the run.
+ * Runs checks: each bounded in time, several side by side, and turns what
+ * each did into a result. A check that hangs, crashes or throws is a failure
+ * with a reason; nothing a target does can stop the run.
  *
  * @module
  */
@@ -14,6 +13,7 @@ import {
   CheckFailure,
   type CheckResult,
   CheckSkipped,
+  FreshTargetNeeded,
 } from "./check.ts";
 import { Dialog } from "./dialog.ts";
 import { formatMs, SILENCE, within } from "./wait.ts";
@@ -70,7 +70,7 @@ export interface Prepared<C> {
 
 /** Options for {@linkcode runChecks}: checks of type `K`, run with `C`. */
 export interface RunOptions<C, K extends Check<C>> {
-  /** Checks side by side (besides the serial lane). */
+  /** Checks side by side. */
   jobs: number;
   /** Aborts the run: Ctrl-C. */
   signal: AbortSignal;
@@ -78,10 +78,16 @@ export interface RunOptions<C, K extends Check<C>> {
   startupMs: number;
   /** When the whole run must end, in milliseconds from its start. */
   runLimitMs: number;
-  /** Whether a check runs in the serial lane, one after another. */
-  serial(check: K): boolean;
-  /** Gets a check's target ready; throws to fail (or skip) the check. */
-  prepare(check: K, clock: CheckClock): Promise<Prepared<C>>;
+  /**
+   * Gets a check's target ready (a new one if `fresh`); throws to fail (or
+   * skip) the check.
+   */
+  prepare(check: K, clock: CheckClock, fresh: boolean): Promise<Prepared<C>>;
+  /**
+   * Whether a check that finds its target unfit ({@linkcode FreshTargetNeeded})
+   * may run again on a new one; otherwise it fails.
+   */
+  renews: boolean;
   /** Told of each result as it comes. */
   onResult?(result: CheckResult): void;
 }
@@ -93,25 +99,23 @@ export async function runChecks<C, K extends Check<C>>(
 ): Promise<CheckResult[]> {
   const results = new Array<CheckResult>(checks.length);
   const runEnds = performance.now() + options.runLimitMs;
-  const serial = checks.map((check, index) => ({ check, index }))
-    .filter(({ check }) => options.serial(check));
-  const pooled = checks.map((check, index) => ({ check, index }))
-    .filter(({ check }) => !options.serial(check));
-
-  const take = async (queue: typeof serial): Promise<void> => {
+  const queue = checks.map((check, index) => ({ check, index }));
+  const lane = async (): Promise<void> => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { check, index } = next;
-      results[index] = performance.now() >= runEnds || options.signal.aborted
-        ? notRun(check, options.signal.aborted)
-        : await runOne(check, options);
+      if (performance.now() >= runEnds || options.signal.aborted) {
+        results[index] = notRun(check, options.signal.aborted);
+      } else {
+        let result = await runOne(check, options, false);
+        if (result === RENEW) result = await runOne(check, options, true);
+        results[index] = result === RENEW ? notRun(check, true) : result;
+      }
       options.onResult?.(results[index]);
     }
   };
-  const lanes = [take(serial)];
-  for (let lane = 0; lane < Math.max(1, options.jobs); lane++) {
-    lanes.push(take(pooled));
-  }
-  await Promise.all(lanes);
+  await Promise.all(
+    Array.from({ length: Math.max(1, options.jobs) }, lane),
+  );
   return results;
 }
 
@@ -137,10 +141,14 @@ function describe<C>(check: Check<C>) {
   };
 }
 
+/** What {@linkcode runOne} gives when the check must run on a new target. */
+const RENEW: unique symbol = Symbol("renew");
+
 async function runOne<C, K extends Check<C>>(
   check: K,
   options: RunOptions<C, K>,
-): Promise<CheckResult> {
+  fresh: boolean,
+): Promise<CheckResult | typeof RENEW> {
   const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS;
   const dialog = new Dialog();
   const clock = new CheckClock(timeoutMs, options.signal, dialog);
@@ -149,7 +157,7 @@ async function runOne<C, K extends Check<C>>(
   let outcome: Outcome;
   let output: string[] = [];
   try {
-    prepared = await options.prepare(check, clock);
+    prepared = await options.prepare(check, clock, fresh);
     if (!prepared.startsOwnClock) clock.start();
     const running = check.run(prepared.context);
     running.catch(() => {});
@@ -168,6 +176,12 @@ async function runOne<C, K extends Check<C>>(
       };
     }
   } catch (error) {
+    if (error instanceof FreshTargetNeeded && options.renews && !fresh) {
+      clock.dispose();
+      // The target itself did nothing wrong: another check may use it.
+      await prepared?.finish(true).catch(() => {});
+      return RENEW;
+    }
     outcome = failureOf(error, clock, timeoutMs);
     const carried = (error as { output?: unknown } | undefined)?.output;
     if (Array.isArray(carried)) output = carried;

@@ -40,6 +40,7 @@ export async function replayAppendix(t: ServerCheckContext): Promise<void> {
     await peer.la.send(formatPort(port));
     await peer.la.expect(BUILD_SUCCESSFUL);
     await peer.acceptLb(accepted);
+    if (actor === "bob") await t.ensureAlone(peer);
   }
   const name = (actor: Actor) => peers.get(actor)!.name;
   const jacky = peers.get("jacky")!;

@@ -1,7 +1,10 @@
 /**
- * Every server check, and how a run of them gets each check its server:
- * shared checks one after another on a server kept between them, the others
- * side by side on servers of their own.
+ * Every server check, and how a run of them gets each check its server. A
+ * server the kit started serves one check at a time; after a check that
+ * passed it serves the next one, with users of its own, and after one that
+ * failed it is stopped. A check that needs nobody else online and finds
+ * someone (a user of an earlier check not yet let go) runs again on a new
+ * server, so that no check's result depends on another's.
  *
  * @module
  */
@@ -48,13 +51,13 @@ export function runServerChecks(
   const { servers } = options;
   return runChecks(checks, {
     // A server already running is one: its checks go one after another.
-    jobs: servers.starts ? options.jobs : 0,
+    jobs: servers.starts ? options.jobs : 1,
+    renews: servers.starts,
     signal: options.signal,
     startupMs: options.startupMs,
     runLimitMs: options.runLimitMs,
     onResult: options.onResult,
-    serial: (check) => !servers.starts || (!check.fresh && !check.noServer),
-    async prepare(check, clock) {
+    async prepare(check, clock, fresh) {
       const common = {
         dialog: clock.dialog,
         signal: clock.signal,
@@ -67,6 +70,7 @@ export function runServerChecks(
           ...common,
           address: { hostname: "127.0.0.1", port: 0 },
           users: new KitUsers(),
+          reused: false,
         });
         return {
           context,
@@ -74,11 +78,12 @@ export function runServerChecks(
           finish: () => context.close(false),
         };
       }
-      const lease = await servers.lease(check.fresh === true, clock.signal);
+      const lease = await servers.lease(fresh, clock.signal);
       const context = new ServerCheckContext({
         ...common,
         address: lease.address,
         users: lease.users,
+        reused: lease.reused,
       });
       return {
         context,

@@ -38,11 +38,11 @@ export const SERVER_DECISION_CHECKS: ServerCheck[] = [
     id: "list-order",
     group: "decisions",
     source: "docs/protocol.md, decision 2",
-    fresh: true,
     expects:
       "`/list` names the requester first, then the others in the order they logged in (the Appendix's `301 jacky bob michael`)",
     async run(t) {
       const bob = await t.join("bob");
+      await t.ensureAlone(bob);
       const michael = await t.join("michael");
       const jacky = await t.join("jacky");
       for (
@@ -192,10 +192,10 @@ export const SERVER_DECISION_CHECKS: ServerCheck[] = [
     id: "toall-alone",
     group: "decisions",
     source: "docs/protocol.md, decision 6",
-    fresh: true,
     expects: "`/toall` with nobody else online is answered `303`",
     async run(t) {
       const jacky = await t.join("jacky");
+      await t.ensureAlone(jacky);
       await jacky.la.send(formatToAll("Anybody here?"));
       await jacky.la.expectStatus(DELIVERY_SUCCESSFUL);
     },

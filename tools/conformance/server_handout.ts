@@ -26,6 +26,7 @@ import {
 } from "../../lib/protocol.ts";
 import { listsExactly, replayAppendix } from "./server_appendix.ts";
 import { CheckFailure } from "./check.ts";
+import { SILENCE, within } from "./wait.ts";
 import { firstReady, WAIT_MS } from "./wire.ts";
 import { listedNames, type Peer, type ServerCheck } from "./server_peer.ts";
 
@@ -83,12 +84,22 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     },
   },
   {
-    id: "port-201",
+    id: "port",
     group: "handout",
     source: "Establishing another TCP connection",
     expects:
-      "`/port N`: the server connects Lb to the client's IP address at port N, then answers `201 Build connection successful`",
+      "`/port N`: the server connects Lb to the client's IP address at port N and answers `201 Build connection successful`; where nothing listens, `202 Build connection failed`",
     async run(t) {
+      const bob = await t.login("bob");
+      const closed = Deno.listen({
+        hostname: bob.la.localAddr.hostname,
+        port: 0,
+      });
+      const deadPort = closed.addr.port;
+      closed.close();
+      await bob.la.send(formatPort(deadPort));
+      await bob.la.expect(BUILD_FAILED);
+
       // Through 127.0.0.2 the server's own address (127.0.0.2) differs from
       // the client's (127.0.0.1): an Lb sent to the server's own address
       // then misses the client.
@@ -103,44 +114,34 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
         note =
           "the server does not listen on 127.0.0.2, so its own address could not be told from the client's";
       }
+      if (note === undefined && via !== undefined) {
+        t.dialog.note(
+          jacky.name,
+          `connected to ${via}: the server's own address is ${via}, the client's ${jacky.la.localAddr.hostname}`,
+        );
+      }
       await jacky.logIn();
       const { port, accepted } = jacky.listen();
-      await jacky.la.send(formatPort(port));
       const where = `${jacky.la.localAddr.hostname}:${port}`;
+      t.dialog.note(jacky.name, `listens for Lb at ${where}`);
+      await jacky.la.send(formatPort(port));
       const reply = await jacky.la.expectAny("an answer to /port");
       if (reply !== BUILD_SUCCESSFUL) {
+        const came = await within(accepted, 0) === SILENCE
+          ? ` (and no connection came to ${where}, the client's address)`
+          : "";
         throw new CheckFailure(
-          `expected ${
-            jacky.la.theirs(BUILD_SUCCESSFUL)
-          } after connecting to ${where} (the client's address); came ${
+          `expected ${jacky.la.theirs(BUILD_SUCCESSFUL)}; came ${
             jacky.la.theirs(reply)
-          }`,
+          }${came}`,
           {
             expected: jacky.la.theirs(BUILD_SUCCESSFUL),
-            got: jacky.la.theirs(reply),
+            got: jacky.la.theirs(reply) + came,
           },
         );
       }
       await jacky.acceptLb(accepted, 1000);
       return note;
-    },
-  },
-  {
-    id: "port-202",
-    group: "handout",
-    source: "Establishing another TCP connection",
-    expects:
-      "`/port N` where nothing listens is answered `202 Build connection failed`",
-    async run(t) {
-      const jacky = await t.login("jacky");
-      const closed = Deno.listen({
-        hostname: jacky.la.localAddr.hostname,
-        port: 0,
-      });
-      const port = closed.addr.port;
-      closed.close();
-      await jacky.la.send(formatPort(port));
-      await jacky.la.expect(BUILD_FAILED);
     },
   },
   {
@@ -157,13 +158,15 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     },
   },
   {
-    id: "to-303",
+    id: "to-303-304",
     group: "handout",
     source: "Handling commands: /to",
     expects:
-      "Once the receiver has answered `302`, and not before, the sender gets `303 Message delivery successful`",
+      "`/to`: once the receiver has answered `302`, and not before, the sender gets `303 Message delivery successful`; `/to` a user who is not online gets `304 Message delivery failed`",
     async run(t) {
       const jacky = await t.join("jacky");
+      await jacky.la.send(formatTo(t.users.stranger().name, "are you there?"));
+      await jacky.la.expect(DELIVERY_FAILED);
       const bob = await t.join("bob", { receipts: "hold" });
       await sendTo(jacky, bob, "Hello! Nice to meet you!");
       await bob.lb.expectAny("a chat line for bob");
@@ -173,26 +176,14 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     },
   },
   {
-    id: "to-304",
-    group: "handout",
-    source: "Handling commands: /to",
-    expects:
-      "`/to` a user who is not online is answered `304 Message delivery failed`",
-    async run(t) {
-      const jacky = await t.join("jacky");
-      await jacky.la.send(formatTo(t.users.stranger().name, "are you there?"));
-      await jacky.la.expect(DELIVERY_FAILED);
-    },
-  },
-  {
     id: "toall-line",
     group: "handout",
     source: "Handling commands: /toall",
-    fresh: true,
     expects:
       "`/toall <content>`: every other online user, and not the sender, gets `/broadcastfrom <sender> <content>` on Lb",
     async run(t) {
       const jacky = await t.join("jacky");
+      await t.ensureAlone(jacky);
       const bob = await t.join("bob");
       const michael = await t.join("michael");
       const content = "How about meeting at 3pm today?";
@@ -212,11 +203,11 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     id: "toall-303",
     group: "handout",
     source: "Handling commands: /toall",
-    fresh: true,
     expects:
       "Once every receiver has answered `302`, and not before, the sender of `/toall` gets `303 Message delivery successful`",
     async run(t) {
       const jacky = await t.join("jacky");
+      await t.ensureAlone(jacky);
       const waiting = [
         await t.join("bob", { receipts: "hold" }),
         await t.join("michael", { receipts: "hold" }),
@@ -254,11 +245,11 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     id: "list-301",
     group: "handout",
     source: "Handling commands: /list",
-    fresh: true,
     expects:
       "`/list` is answered `301` and the names of all online users, separated by spaces",
     async run(t) {
       const jacky = await t.join("jacky");
+      await t.ensureAlone(jacky);
       const bob = await t.join("bob");
       const michael = await t.join("michael");
       const names = [jacky.name, bob.name, michael.name];
@@ -270,27 +261,16 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     },
   },
   {
-    id: "exit-310",
-    group: "handout",
-    source: "Handling commands: /exit",
-    expects: "`/exit` is answered `310 Bye bye`",
-    async run(t) {
-      const jacky = await t.join("jacky");
-      await jacky.la.send(EXIT);
-      await jacky.la.expect(BYE);
-    },
-  },
-  {
-    id: "exit-cleanup",
+    id: "exit",
     group: "handout",
     source: "Handling commands: /exit",
     expects:
-      "After `310` the server closes the user's links and takes the user off the online list",
+      "`/exit` is answered `310 Bye bye`; the server then closes the user's links and takes the user off the online list",
     async run(t) {
       const jacky = await t.join("jacky");
       const bob = await t.join("bob");
       await jacky.la.send(EXIT);
-      await jacky.la.expectAny("an answer to /exit");
+      await jacky.la.expect(BYE);
       await jacky.la.expectClosed();
       await jacky.lb.expectClosed();
       await bob.la.send(LIST);
@@ -345,7 +325,6 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     id: "appendix",
     group: "handout",
     source: "Appendix",
-    fresh: true,
     timeoutMs: 10_000,
     expects:
       "The Appendix's conversation, replayed, gets the Appendix's lines (its `303 Message delivery success` read as `successful`)",

@@ -16,14 +16,20 @@ import {
   EXIT,
   formatLogin,
   formatPort,
+  LIST,
+  LIST_CODE,
   RECEIPT_SUCCESSFUL,
 } from "../../lib/protocol.ts";
-import { type Check, CheckFailure } from "./check.ts";
+import { delay } from "../../lib/async/delay.ts";
+import { type Check, CheckFailure, FreshTargetNeeded } from "./check.ts";
 import type { Dialog } from "./dialog.ts";
 import type { Address, ServerSource } from "./server_target.ts";
 import type { Role, User, UserSource } from "./users.ts";
 import { formatMs, SILENCE, within } from "./wait.ts";
 import { CLOSED, KitLink, WAIT_MS } from "./wire.ts";
+
+/** How long a check waits for the users of earlier checks to be gone. */
+const ALONE_WAIT_MS = 500;
 
 /** How a played client's Lb answers chat lines. */
 export type Receipts = "answer" | "hold";
@@ -188,6 +194,8 @@ export interface ServerContextOptions {
   timeoutWaitMs: number;
   /** How long a program has to start. */
   startupMs: number;
+  /** Whether an earlier check used the server. */
+  reused: boolean;
 }
 
 /** What a server check works with. */
@@ -206,6 +214,8 @@ export class ServerCheckContext {
   readonly timeoutWaitMs: number;
   /** How long a program has to start, in milliseconds. */
   readonly startupMs: number;
+  /** Whether an earlier check used the server. */
+  readonly reused: boolean;
   readonly #peers: Peer[] = [];
   readonly #cleanups: (() => Promise<void> | void)[] = [];
 
@@ -218,6 +228,34 @@ export class ServerCheckContext {
     this.servers = options.servers;
     this.timeoutWaitMs = options.timeoutWaitMs;
     this.startupMs = options.startupMs;
+    this.reused = options.reused;
+  }
+
+  /**
+   * For a check that needs nobody else online: on a server an earlier check
+   * used, waits a moment for `peer` to be alone on `/list`, or asks for a new
+   * server ({@linkcode FreshTargetNeeded}).
+   */
+  async ensureAlone(peer: Peer): Promise<void> {
+    if (!this.reused) return;
+    const deadline = performance.now() + ALONE_WAIT_MS;
+    for (;;) {
+      await peer.la.send(LIST);
+      const line = await peer.la.expectAny("an answer to /list");
+      const names = listedNames(line);
+      if (
+        line.startsWith(`${LIST_CODE}`) && names.length === 1 &&
+        names[0] === peer.name
+      ) {
+        return;
+      }
+      if (performance.now() >= deadline) {
+        throw new FreshTargetNeeded(
+          `the server still lists users of earlier checks: ${line}`,
+        );
+      }
+      await delay(50, { signal: this.signal });
+    }
   }
 
   /** Opens La for a user of `role` (or for `user`), not logged in yet. */
@@ -284,11 +322,6 @@ export class ServerCheckContext {
 
 /** A check of a server. */
 export interface ServerCheck extends Check<ServerCheckContext> {
-  /**
-   * Needs a server nobody else has used: the check looks at the whole
-   * online list, broadcasts, or does something that may harm the server.
-   */
-  fresh?: boolean;
   /** Needs no server started for it (it starts the server itself). */
   noServer?: boolean;
 }

@@ -173,7 +173,6 @@ export const SERVER_ROBUSTNESS_CHECKS: ServerCheck[] = [
     id: "client-vanishes",
     group: "robustness",
     source: "Implementation notes 4; Program testing",
-    fresh: true,
     timeoutMs: 15_000,
     expects:
       "A client that vanishes (its links closed) after connecting, after `101`, after `201`, or with a chat line for it in flight, is taken off the list (a sender waiting on it gets `304`) and can log in again",
@@ -183,7 +182,6 @@ export const SERVER_ROBUSTNESS_CHECKS: ServerCheck[] = [
     id: "silent-receiver-others",
     group: "robustness",
     source: "Implementation notes 1 and 4",
-    fresh: true,
     expects:
       "While a receiver never answers its chat line, other users' messages are still delivered",
     async run(t) {
@@ -214,7 +212,6 @@ export const SERVER_ROBUSTNESS_CHECKS: ServerCheck[] = [
     id: "silent-receiver-304",
     group: "robustness",
     source: "Handling commands: /to (304)",
-    fresh: true,
     timeoutMs: 60_000,
     expects:
       "A receiver that never answers its chat line: the sender gets `304` in the end (the kit waits --timeout-wait seconds)",

@@ -2,10 +2,9 @@
  * The servers the server checks talk to: started by the kit from the command
  * given (`{port}` and `{users}` filled in), or one already running.
  *
- * A started server is shared by the checks that leave no trace on it: after
- * a check that passed, the next such check may use it, with users of its
- * own. A check that failed, or one that needs a server nobody has used (an
- * exact online list, a broadcast, an abnormal case), gets a new one.
+ * A started server serves one check at a time. After a check that passed,
+ * it may serve another, which takes users no check has used on it; after a
+ * check that failed, it is stopped.
  *
  * @module
  */
@@ -30,6 +29,8 @@ export interface ServerLease {
   address: Address;
   /** The users the check may log in. */
   users: UserSource;
+  /** Whether an earlier check used this server. */
+  reused: boolean;
   /** What the server printed since the check began (its last lines). */
   output(): string[];
   /** Ends the lease; the server is kept for another check if `reusable`. */
@@ -40,7 +41,7 @@ export interface ServerLease {
 export interface ServerSource {
   /** Whether the kit starts the servers itself. */
   readonly starts: boolean;
-  /** A server for one check: a new one if `fresh`. */
+  /** A server for one check: a new one if `fresh` (and the kit starts them). */
   lease(fresh: boolean, signal: AbortSignal): Promise<ServerLease>;
   /**
    * Runs the server's command with `port` and `usersPath` (by default the
@@ -89,6 +90,7 @@ interface Instance {
   process: TargetProcess;
   port: number;
   users: KitUsers;
+  checks: number;
 }
 
 /** Options for {@linkcode StartedServers}. */
@@ -148,12 +150,13 @@ export class StartedServers implements ServerSource {
     return {
       address: { hostname: "127.0.0.1", port: chosen.port },
       users: chosen.users,
+      reused: chosen.checks++ > 0,
       output: () => [
         ...lastLines(chosen.process.stdout.slice(from.stdout), 10),
         ...lastLines(chosen.process.stderr.slice(from.stderr), 20),
       ],
       release: async (reusable) => {
-        if (reusable && !fresh && chosen.process.status === undefined) {
+        if (reusable && chosen.process.status === undefined) {
           this.#idle.push(chosen);
         } else {
           await this.#stop(chosen);
@@ -166,7 +169,7 @@ export class StartedServers implements ServerSource {
     if (this.#neverStarts) throw this.#neverStarts;
     const port = freePort();
     const process = this.launch(port, this.#usersPath);
-    const instance = { process, port, users: new KitUsers() };
+    const instance = { process, port, users: new KitUsers(), checks: 0 };
     this.#all.add(instance);
     const failure = await waitUntilListening(process, port, {
       ms: this.#startupMs,
@@ -234,6 +237,7 @@ export class RunningServer implements ServerSource {
   readonly scratch: string;
   readonly #address: Address;
   readonly #users: GivenUsers;
+  #leases = 0;
 
   /** The server at `address`; `users` are those of its users file. */
   constructor(address: Address, users: User[], scratch: string) {
@@ -246,6 +250,7 @@ export class RunningServer implements ServerSource {
     return Promise.resolve({
       address: this.#address,
       users: this.#users,
+      reused: this.#leases++ > 0,
       output: () => [],
       release: () => Promise.resolve(),
     });
