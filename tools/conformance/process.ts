@@ -232,7 +232,13 @@ export class TargetProcess {
     try {
       Deno.kill(-this.#child.pid, signal);
     } catch {
-      // The group is empty already.
+      // The group is empty already, or there are no process groups (on
+      // Windows): the program itself, then.
+      try {
+        if (this.#status === undefined) this.#child.kill(signal);
+      } catch {
+        // It has ended.
+      }
     }
   }
 }
