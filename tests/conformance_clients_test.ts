@@ -32,7 +32,11 @@ const BROKEN_CLIENTS: Record<string, string[]> = {
   "strict-login": ["liberal-login"],
   "unknown-fatal": ["unknown-lines"],
   "pipelines": ["typed-ahead"],
-  "hangs-on-server-death": ["server-dies-idle", "server-dies-waiting"],
+  "hangs-on-server-death": [
+    "server-dies-login",
+    "server-dies-idle",
+    "server-dies-waiting",
+  ],
   "tracebacks": ["no-server", "end-of-input"],
   "utf8-crash": ["invalid-utf8-chat"],
   "recv-chunks": ["long-chat-line", "split-chat"],

@@ -18,8 +18,20 @@ export const GROUP_TITLES: Readonly<Record<Group, string>> = {
   robustness: "Robustness: the handout's abnormal cases (advice)",
 };
 
-/** Default time a check has once its target is ready, in milliseconds. */
-export const CHECK_TIMEOUT_MS = 5_000;
+/**
+ * Default time a check has once its target is ready, in milliseconds. Each
+ * answer it waits for has 5 s at most; a check waits for a few, and logs in
+ * a few users first.
+ */
+export const CHECK_TIMEOUT_MS = 10_000;
+
+/** What the time a check has may depend on, in milliseconds. */
+export interface Limits {
+  /** Time a program has to start. */
+  startupMs: number;
+  /** Time to wait for a server's own timeout. */
+  timeoutWaitMs: number;
+}
 
 /** One check, run against a target through a context of type `C`. */
 export interface Check<C> {
@@ -33,9 +45,9 @@ export interface Check<C> {
   source: string;
   /**
    * Time the check has once the target is ready; {@linkcode CHECK_TIMEOUT_MS}
-   * unless the check is about a timeout.
+   * unless the check takes many steps or is about a timeout.
    */
-  timeoutMs?: number;
+  timeoutMs?: number | ((limits: Limits) => number);
   /**
    * Runs the check; throws {@linkcode CheckFailure} (or any error) to fail,
    * {@linkcode CheckSkipped} to skip. May resolve to a note shown with ✓.

@@ -48,7 +48,7 @@ export function runClientChecks(
   return runChecks(checks, {
     jobs: options.jobs,
     signal: options.signal,
-    startupMs: options.startupMs,
+    limits: { startupMs: options.startupMs, timeoutWaitMs: 0 },
     runLimitMs: options.runLimitMs,
     onResult: options.onResult,
     renews: false,

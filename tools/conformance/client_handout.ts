@@ -225,7 +225,7 @@ export const CLIENT_HANDOUT_CHECKS: ClientCheck[] = [
     id: "appendix",
     group: "handout",
     source: "Appendix",
-    timeoutMs: 10_000,
+    timeoutMs: 20_000,
     expects:
       "jacky's side of the Appendix, with the kit as the server: every line the client sends is the Appendix's",
     async run(t) {

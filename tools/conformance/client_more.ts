@@ -113,6 +113,22 @@ export const CLIENT_DECISION_CHECKS: ClientCheck[] = [
 
 export const CLIENT_ROBUSTNESS_CHECKS: ClientCheck[] = [
   {
+    id: "server-dies-login",
+    group: "robustness",
+    source: "Implementation notes 4; Program testing",
+    expects:
+      "The server closes La instead of answering `/login`: the client quits within 5 s, without a stack trace",
+    async run(t) {
+      const session = t.launch();
+      await session.type(USER.name, USER.password);
+      await session.acceptLa();
+      await session.la.expectAny("CLIENT(a): /login …");
+      await session.closeLinks();
+      await session.expectExit("the server closed La");
+      session.expectNoTraceback();
+    },
+  },
+  {
     id: "server-dies-idle",
     group: "robustness",
     source: "Implementation notes 4; Program testing",
@@ -146,7 +162,7 @@ export const CLIENT_ROBUSTNESS_CHECKS: ClientCheck[] = [
     id: "no-server",
     group: "robustness",
     source: "Program testing",
-    timeoutMs: 15_000,
+    timeoutMs: (limits) => limits.startupMs + 5_000,
     expects:
       "With no server at the address, the client prints an error (no stack trace) and exits with a code other than 0",
     async run(t) {

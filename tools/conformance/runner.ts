@@ -14,6 +14,7 @@ import {
   type CheckResult,
   CheckSkipped,
   FreshTargetNeeded,
+  type Limits,
 } from "./check.ts";
 import { Dialog } from "./dialog.ts";
 import { formatMs, SILENCE, within } from "./wait.ts";
@@ -74,8 +75,8 @@ export interface RunOptions<C, K extends Check<C>> {
   jobs: number;
   /** Aborts the run: Ctrl-C. */
   signal: AbortSignal;
-  /** The most a check may spend getting its target ready. */
-  startupMs: number;
+  /** How long a program has to start, and the kit waits for its timeouts. */
+  limits: Limits;
   /** When the whole run must end, in milliseconds from its start. */
   runLimitMs: number;
   /**
@@ -149,7 +150,9 @@ async function runOne<C, K extends Check<C>>(
   options: RunOptions<C, K>,
   fresh: boolean,
 ): Promise<CheckResult | typeof RENEW> {
-  const timeoutMs = check.timeoutMs ?? CHECK_TIMEOUT_MS;
+  const timeoutMs = typeof check.timeoutMs === "function"
+    ? check.timeoutMs(options.limits)
+    : check.timeoutMs ?? CHECK_TIMEOUT_MS;
   const dialog = new Dialog();
   const clock = new CheckClock(timeoutMs, options.signal, dialog);
   const began = performance.now();
@@ -163,7 +166,7 @@ async function runOne<C, K extends Check<C>>(
     running.catch(() => {});
     // The check's own waits end when its clock does; this is the backstop
     // for a wait that does not.
-    const limit = options.startupMs + timeoutMs + 5_000;
+    const limit = options.limits.startupMs + timeoutMs + 5_000;
     const note = await within(running, limit, options.signal);
     if (note !== SILENCE) {
       outcome = { outcome: "pass", reason: note || undefined };

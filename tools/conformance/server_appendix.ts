@@ -11,6 +11,7 @@ import {
   BYE,
   formatLogin,
   formatPort,
+  LIST_CODE,
 } from "../../lib/protocol.ts";
 import {
   type Actor,
@@ -22,8 +23,10 @@ import type { Peer, ServerCheckContext } from "./server_peer.ts";
 
 /** `301` with exactly `names`, in any order, one space apart. */
 export function listsExactly(line: string, names: string[]): boolean {
-  if (!/^301( [^ ]+)+$/.test(line)) return false;
-  const listed = line.split(" ").slice(1);
+  const prefix = `${LIST_CODE} `;
+  if (!line.startsWith(prefix) || line.length === prefix.length) return false;
+  const listed = line.slice(prefix.length).split(" ");
+  if (listed.includes("")) return false;
   return listed.length === names.length &&
     [...listed].sort().join(" ") === [...names].sort().join(" ");
 }

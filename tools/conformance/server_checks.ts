@@ -54,7 +54,10 @@ export function runServerChecks(
     jobs: servers.starts ? options.jobs : 1,
     renews: servers.starts,
     signal: options.signal,
-    startupMs: options.startupMs,
+    limits: {
+      startupMs: options.startupMs,
+      timeoutWaitMs: options.timeoutWaitMs,
+    },
     runLimitMs: options.runLimitMs,
     onResult: options.onResult,
     async prepare(check, clock, fresh) {

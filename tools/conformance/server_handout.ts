@@ -16,12 +16,15 @@ import {
   DELIVERY_SUCCESSFUL,
   EXIT,
   formatDelivery,
+  formatList,
   formatLogin,
   formatPort,
   formatTo,
   formatToAll,
   LIST,
+  LIST_CODE,
   RECEIPT_SUCCESSFUL,
+  statusCode,
   UNRECOGNIZED,
 } from "../../lib/protocol.ts";
 import { listsExactly, replayAppendix } from "./server_appendix.ts";
@@ -256,7 +259,7 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
       await jacky.la.send(LIST);
       await jacky.la.expectThat(
         (line) => listsExactly(line, names),
-        `SERVER(a): 301 ${names.join(" ")} (in any order)`,
+        `SERVER(a): ${formatList(names)} (in any order)`,
       );
     },
   },
@@ -276,8 +279,9 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
       await bob.la.send(LIST);
       await bob.la.expectThat(
         (line) =>
-          line.startsWith("301") && !listedNames(line).includes(jacky.name),
-        `SERVER(a): 301 … without ${jacky.name}`,
+          statusCode(line) === LIST_CODE &&
+          !listedNames(line).includes(jacky.name),
+        `SERVER(a): ${LIST_CODE} … without ${jacky.name}`,
       );
     },
   },
@@ -325,7 +329,7 @@ export const SERVER_HANDOUT_CHECKS: ServerCheck[] = [
     id: "appendix",
     group: "handout",
     source: "Appendix",
-    timeoutMs: 10_000,
+    timeoutMs: 20_000,
     expects:
       "The Appendix's conversation, replayed, gets the Appendix's lines (its `303 Message delivery success` read as `successful`)",
     run: replayAppendix,

@@ -55,7 +55,7 @@ async function waitUntilUnlisted(
     if (performance.now() >= deadline) {
       throw new CheckFailure(
         `${name} was still on the online list ${formatMs(ms)} after vanishing`,
-        { expected: `SERVER(a): 301 … without ${name}`, got: line },
+        { expected: `SERVER(a): ${LIST_CODE} … without ${name}`, got: line },
       );
     }
     await delay(100, { signal });
@@ -173,7 +173,7 @@ export const SERVER_ROBUSTNESS_CHECKS: ServerCheck[] = [
     id: "client-vanishes",
     group: "robustness",
     source: "Implementation notes 4; Program testing",
-    timeoutMs: 15_000,
+    timeoutMs: 20_000,
     expects:
       "A client that vanishes (its links closed) after connecting, after `101`, after `201`, or with a chat line for it in flight, is taken off the list (a sender waiting on it gets `304`) and can log in again",
     run: clientVanishes,
@@ -212,7 +212,7 @@ export const SERVER_ROBUSTNESS_CHECKS: ServerCheck[] = [
     id: "silent-receiver-304",
     group: "robustness",
     source: "Handling commands: /to (304)",
-    timeoutMs: 60_000,
+    timeoutMs: (limits) => limits.timeoutWaitMs + 5_000,
     expects:
       "A receiver that never answers its chat line: the sender gets `304` in the end (the kit waits --timeout-wait seconds)",
     async run(t) {
@@ -305,7 +305,7 @@ export const SERVER_ROBUSTNESS_CHECKS: ServerCheck[] = [
     group: "robustness",
     source: "Program testing",
     noServer: true,
-    timeoutMs: 30_000,
+    timeoutMs: (limits) => limits.startupMs + 5_000,
     expects:
       "Started with a users file that does not exist, the server prints an error (no stack trace) and exits with a code other than 0",
     async run(t) {
@@ -324,7 +324,7 @@ export const SERVER_ROBUSTNESS_CHECKS: ServerCheck[] = [
     group: "robustness",
     source: "Program testing",
     noServer: true,
-    timeoutMs: 30_000,
+    timeoutMs: (limits) => limits.startupMs + 5_000,
     expects:
       "Started on a port already in use, the server prints an error (no stack trace) and exits with a code other than 0",
     async run(t) {
