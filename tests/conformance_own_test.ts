@@ -20,16 +20,15 @@ import {
 } from "./support/conformance.ts";
 import { freePort, ProcessScope } from "./support/processes.ts";
 
-Deno.test("conformance: our server passes every check in every group", async () => {
-  const results = await runConformance(kitOptions("server", OWN_SERVER));
-  assert.deepEqual(notPassed(results), [], describeResults(results));
-  assert.equal(results.length, SERVER_CHECKS.length);
-});
-
-Deno.test("conformance: our client passes every check in every group", async () => {
-  const results = await runConformance(kitOptions("client", OWN_CLIENT));
-  assert.deepEqual(notPassed(results), [], describeResults(results));
-  assert.equal(results.length, CLIENT_CHECKS.length);
+Deno.test("conformance: our server and our client pass every check in every group", async () => {
+  const [server, client] = await Promise.all([
+    runConformance(kitOptions("server", OWN_SERVER)),
+    runConformance(kitOptions("client", OWN_CLIENT)),
+  ]);
+  assert.deepEqual(notPassed(server), [], describeResults(server));
+  assert.equal(server.length, SERVER_CHECKS.length);
+  assert.deepEqual(notPassed(client), [], describeResults(client));
+  assert.equal(client.length, CLIENT_CHECKS.length);
 });
 
 Deno.test("conformance: our server already running (--target) passes; the start checks are skipped", async () => {

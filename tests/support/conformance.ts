@@ -115,7 +115,7 @@ export function kitOptions(
     list: false,
     jobs: 4,
     startupMs: 20_000,
-    timeoutWaitMs: 4_000,
+    timeoutWaitMs: 8_000,
     ...more,
   };
 }

@@ -78,13 +78,43 @@ export function fillPlaceholders(
   );
 }
 
-/** A TCP port free on every interface a moment ago. */
+/** Ports handed out to servers started by this process. */
+const handedOut = new Set<number>();
+/**
+ * Where ports for servers are picked: below the ranges systems take their
+ * own connections' ports from (32768 and up on Linux, 49152 and up
+ * elsewhere), so that no connection of the kit's takes a port a server is
+ * about to listen on.
+ */
+const PORTS_FROM = 20_000;
+const PORTS_TO = 32_000;
+
+/**
+ * A TCP port free on every interface a moment ago, and never handed out
+ * before by this process (two servers starting at once never get one port).
+ */
 export function freePort(): number {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORTS_FROM +
+      Math.floor(Math.random() * (PORTS_TO - PORTS_FROM));
+    if (handedOut.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "0.0.0.0", port }).close();
+    } catch {
+      continue;
+    }
+    handedOut.add(port);
+    return port;
+  }
   const listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
   const { port } = listener.addr;
   listener.close();
+  handedOut.add(port);
   return port;
 }
+
+/** Starts a server before giving up: a port may be taken meanwhile. */
+const START_ATTEMPTS = 3;
 
 interface Instance {
   process: TargetProcess;
@@ -167,26 +197,31 @@ export class StartedServers implements ServerSource {
 
   async #start(signal: AbortSignal): Promise<Instance> {
     if (this.#neverStarts) throw this.#neverStarts;
-    const port = freePort();
-    const process = this.launch(port, this.#usersPath);
-    const instance = { process, port, users: new KitUsers(), checks: 0 };
-    this.#all.add(instance);
-    const failure = await waitUntilListening(process, port, {
-      ms: this.#startupMs,
-      signal,
-    });
-    if (failure === undefined) {
-      this.#started = true;
-      return instance;
+    for (let attempt = 1;; attempt++) {
+      const port = freePort();
+      const process = this.launch(port, this.#usersPath);
+      const instance = { process, port, users: new KitUsers(), checks: 0 };
+      this.#all.add(instance);
+      const failure = await waitUntilListening(process, port, {
+        ms: this.#startupMs,
+        signal,
+      });
+      if (failure === undefined) {
+        this.#started = true;
+        return instance;
+      }
+      await this.#stop(instance);
+      // A server that exited may have found its port taken: another port.
+      const exited = process.status !== undefined;
+      if (exited && attempt < START_ATTEMPTS && !signal.aborted) continue;
+      const error = new StartupFailure(
+        failure,
+        lastLines(process.stdout, 10).concat(lastLines(process.stderr, 20)),
+      );
+      // A server that never came up will not come up for the next check.
+      if (!this.#started && !signal.aborted) this.#neverStarts = error;
+      throw error;
     }
-    await this.#stop(instance);
-    const error = new StartupFailure(
-      failure,
-      lastLines(process.stdout, 10).concat(lastLines(process.stderr, 20)),
-    );
-    // A server that never came up will not come up for the next check.
-    if (!this.#started && !signal.aborted) this.#neverStarts = error;
-    throw error;
   }
 
   async #stop(instance: Instance): Promise<void> {
