@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseKitArgs } from "../tools/conformance/cli.ts";
 import { delay } from "../lib/async/delay.ts";
-import { PYTHON, pythonServer } from "./support/conformance.ts";
+import { python, pythonServer } from "./support/conformance.ts";
 import { REPO_ROOT, splitLines } from "./support/processes.ts";
 
 const KIT = join(REPO_ROOT, "tools/conformance/mod.ts");
@@ -212,7 +212,7 @@ Deno.test("conformance CLI: a wrong command line exits 2 with the usage", async 
 
 Deno.test("conformance CLI: a target that never answers, crashes at once or cannot be run fails, with the reason, within the bounds", async () => {
   const mute = [
-    PYTHON,
+    python(),
     "-S",
     "-c",
     "import socket, sys\ns = socket.create_server(('0.0.0.0', int(sys.argv[1])))\nheld = []\nwhile True: held.append(s.accept())",
@@ -220,7 +220,7 @@ Deno.test("conformance CLI: a target that never answers, crashes at once or cann
     "{users}",
   ];
   const crash = [
-    PYTHON,
+    python(),
     "-S",
     "-c",
     "import sys; sys.exit(3)",

@@ -24,21 +24,22 @@ export const CLIENT_PY: string = join(
   "tests/fixtures/conformance/client.py",
 );
 
+let interpreter: string | undefined;
+
 /**
- * The Python interpreter itself, found once: a version manager's `python3`
- * may be a shell script that costs far more to start than Python does.
+ * The Python interpreter itself, found on first use: a version manager's
+ * `python3` may be a shell script that costs far more to start than Python.
  */
-export const PYTHON: string = (() => {
+export function python(): string {
+  if (interpreter !== undefined) return interpreter;
   const output = new Deno.Command("python3", {
     args: ["-c", "import sys; print(sys.executable)"],
     stderr: "inherit",
   }).outputSync();
   if (!output.success) throw new Error("python3 is needed for these tests");
-  return new TextDecoder().decode(output.stdout).trim();
-})();
-
-/** How the Python targets are run: `-S`, no site packages, starts faster. */
-const PYTHON_RUN = [PYTHON, "-S"];
+  interpreter = new TextDecoder().decode(output.stdout).trim();
+  return interpreter;
+}
 
 /**
  * The Python server's command, with `flaw` if given; a receiver gets 2 s
@@ -46,7 +47,8 @@ const PYTHON_RUN = [PYTHON, "-S"];
  */
 export function pythonServer(flaw?: string): string[] {
   return [
-    ...PYTHON_RUN,
+    python(),
+    "-S", // no site packages: starts faster
     SERVER_PY,
     ...(flaw ? [`--flaw=${flaw}`] : []),
     "--reply-timeout=2",
@@ -58,7 +60,8 @@ export function pythonServer(flaw?: string): string[] {
 /** The Python client's command, with `flaw` if given. */
 export function pythonClient(flaw?: string): string[] {
   return [
-    ...PYTHON_RUN,
+    python(),
+    "-S",
     CLIENT_PY,
     ...(flaw ? [`--flaw=${flaw}`] : []),
     "{host}",
@@ -91,7 +94,7 @@ export const OWN_CLIENT: string[] = [
 
 /** The names of the flaws a Python target offers, from its `FLAWS`. */
 export function flawsOf(script: string): string[] {
-  const output = new Deno.Command(PYTHON, {
+  const output = new Deno.Command(python(), {
     args: [
       "-S",
       "-c",

@@ -14,6 +14,11 @@ import { SILENCE, within } from "./wait.ts";
 const KEPT_OUTPUT_CHARS = 256 * 1024;
 /** Time a stopped program has to end on SIGTERM before SIGKILL. */
 const STOP_GRACE_MS = 1_000;
+/**
+ * Time the output of a program that has ended is still read: a process it
+ * left behind outside its group may hold its output open.
+ */
+const OUTPUT_GRACE_MS = 1_000;
 
 /** Every process started and not yet stopped, for an interrupted run. */
 const running = new Set<TargetProcess>();
@@ -79,6 +84,7 @@ export class TargetProcess {
   #status: Deno.CommandStatus | undefined;
   readonly #statusPromise: Promise<Deno.CommandStatus>;
   readonly #pumps: Promise<void>;
+  readonly #readers: ReadableStreamDefaultReader<Uint8Array>[];
   #stopping: Promise<void> | undefined;
 
   private constructor(argv: string[], options: StartOptions) {
@@ -101,9 +107,13 @@ export class TargetProcess {
       this.#status = status;
       return status;
     });
+    this.#readers = [
+      this.#child.stdout.getReader(),
+      this.#child.stderr.getReader(),
+    ];
     this.#pumps = Promise.all([
-      pump(this.#child.stdout, this.#stdout),
-      pump(this.#child.stderr, this.#stderr),
+      pump(this.#readers[0], this.#stdout),
+      pump(this.#readers[1], this.#stderr),
     ]).then(() => {});
   }
 
@@ -182,7 +192,7 @@ export class TargetProcess {
         if (at !== undefined || this.#status !== undefined) resolve(at);
       };
       stopListening = this.#stdout.listen(check);
-      this.#statusPromise.then(() => this.#pumps).then(check);
+      this.#statusPromise.then(() => this.#outputRead()).then(check);
       check();
     });
     try {
@@ -199,7 +209,7 @@ export class TargetProcess {
     signal?: AbortSignal,
   ): Promise<Deno.CommandStatus | undefined> {
     const ended = this.#statusPromise.then(async (status) => {
-      await this.#pumps;
+      await this.#outputRead();
       return status;
     });
     const result = await within(ended, ms, signal);
@@ -222,10 +232,17 @@ export class TargetProcess {
       // Whatever it left behind in its group goes too.
       this.#signalGroup("SIGKILL");
       await this.#statusPromise;
+      await this.#outputRead();
+      for (const reader of this.#readers) await reader.cancel().catch(() => {});
       await this.#pumps;
       running.delete(this);
     })();
     return this.#stopping;
+  }
+
+  /** Waits a moment, after the end, for the rest of the output. */
+  async #outputRead(): Promise<void> {
+    await within(this.#pumps, OUTPUT_GRACE_MS);
   }
 
   #signalGroup(signal: Deno.Signal): void {
@@ -244,15 +261,19 @@ export class TargetProcess {
 }
 
 async function pump(
-  stream: ReadableStream<Uint8Array>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
   into: Collected,
 ): Promise<void> {
+  const decoder = new TextDecoder();
   try {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      into.add(chunk);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      into.add(decoder.decode(value, { stream: true }));
     }
+    into.add(decoder.decode());
   } catch {
-    // The stream broke: what came is kept.
+    // The stream broke, or was given up on: what came is kept.
   } finally {
     into.end();
   }

@@ -80,6 +80,11 @@ export interface RunOptions<C, K extends Check<C>> {
   /** When the whole run must end, in milliseconds from its start. */
   runLimitMs: number;
   /**
+   * How long past its time a check that does not end is waited for before
+   * it is given up (default 5 s).
+   */
+  graceMs?: number;
+  /**
    * Gets a check's target ready (a new one if `fresh`); throws to fail (or
    * skip) the check.
    */
@@ -166,7 +171,8 @@ async function runOne<C, K extends Check<C>>(
     running.catch(() => {});
     // The check's own waits end when its clock does; this is the backstop
     // for a wait that does not.
-    const limit = options.limits.startupMs + timeoutMs + 5_000;
+    const limit = options.limits.startupMs + timeoutMs +
+      (options.graceMs ?? 5_000);
     const note = await within(running, limit, options.signal);
     if (note !== SILENCE) {
       outcome = { outcome: "pass", reason: note || undefined };
