@@ -227,10 +227,22 @@ Deno.test("conformance CLI: a target that never answers, crashes at once or cann
     "{port}",
     "{users}",
   ];
-  const [silent, crashed, missing] = await Promise.all([
+  const asleep = [python(), "-S", "-c", "import time; time.sleep(60)"];
+  const [silent, crashed, missing, deaf] = await Promise.all([
     kit(["server", "--only", "login-101", "--", ...mute]),
     kit(["server", "--", ...crash]),
     kit(["client", "--", "./no-such-client", "{host}", "{port}"]),
+    kit([
+      "server",
+      "--startup",
+      "1",
+      "--only",
+      "login-101",
+      "--",
+      ...asleep,
+      "{port}",
+      "{users}",
+    ]),
   ]);
 
   assert.equal(silent.code, 1, silent.stdout);
@@ -249,6 +261,12 @@ Deno.test("conformance CLI: a target that never answers, crashes at once or cann
   );
   assert.doesNotMatch(crashed.stdout, /^ {2}✓/m);
   assert.ok(crashed.seconds < 30, `took ${crashed.seconds} s`);
+
+  assert.equal(deaf.code, 1, deaf.stdout);
+  assert.match(
+    deaf.stdout,
+    /why: the server did not listen on port \d+ within 1 s/,
+  );
 
   assert.equal(missing.code, 1, missing.stdout);
   assert.match(missing.stdout, /why: cannot run \.\/no-such-client: /);

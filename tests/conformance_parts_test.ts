@@ -270,3 +270,48 @@ Deno.test({
   assert.ok(!running(child), "the child is still running");
   assert.ok(performance.now() - began < 5_000, "stopping took too long");
 });
+
+Deno.test({
+  name:
+    "conformance process: a program that ignores SIGTERM is killed after a second",
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const program = TargetProcess.start([
+    "sh",
+    "-c",
+    "trap '' TERM; sleep 30 & echo $!; wait",
+  ]);
+  await program.waitForText("\n", { from: 0, ms: 5_000 });
+  const child = Number(program.stdout.trim());
+  const began = performance.now();
+  await program.stop();
+  const took = performance.now() - began;
+  assert.equal(program.status?.signal, "SIGKILL");
+  assert.ok(!running(child), "the child is still running");
+  assert.ok(took >= 900 && took < 5_000, `stopping took ${took} ms`);
+});
+
+Deno.test({
+  name:
+    "conformance process: output held open by a process outside the group does not hold the kit",
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  // setsid takes the sleep out of the program's group, with its output.
+  const program = TargetProcess.start([
+    "sh",
+    "-c",
+    "setsid sleep 30 & echo $!",
+  ]);
+  let escaped = 0;
+  try {
+    const status = await program.waitForExit(5_000);
+    assert.ok(status?.success, "the program did not end");
+    escaped = Number(program.stdout.trim());
+    assert.ok(running(escaped), "the escaped process did not start");
+    const began = performance.now();
+    await program.stop();
+    assert.ok(performance.now() - began < 3_000);
+  } finally {
+    if (escaped > 0) Deno.kill(escaped, "SIGKILL");
+  }
+});
