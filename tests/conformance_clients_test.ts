@@ -59,7 +59,7 @@ Deno.test("conformance: each broken client fails exactly the checks meant for it
     rows.map(([flaw]) => () =>
       runConformance(kitOptions("client", pythonClient(flaw)))
     ),
-    12,
+    6,
   );
   const wrong = rows.flatMap(([flaw, expected], index) => {
     const failed = notPassed(outcomes[index]);

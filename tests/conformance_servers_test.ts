@@ -88,7 +88,7 @@ Deno.test("conformance: each broken server fails exactly the checks meant for it
     rows.map(([flaw]) => () =>
       runConformance(kitOptions("server", pythonServer(flaw), { jobs: 2 }))
     ),
-    12,
+    6,
   );
   const wrong = rows.flatMap(([flaw, expected], index) => {
     const failed = notPassed(outcomes[index]);

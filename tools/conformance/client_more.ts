@@ -24,7 +24,7 @@ import {
 import { CheckFailure } from "./check.ts";
 import { type ClientCheck, sameWords } from "./client_handout.ts";
 import { USER } from "./fake_server.ts";
-import { CLOSED } from "./wire.ts";
+import { CLOSED, WAIT_MS } from "./wire.ts";
 
 const encoder = new TextEncoder();
 /** Pause between two pieces of one line, so that they travel apart. */
@@ -192,10 +192,11 @@ export const CLIENT_ROBUSTNESS_CHECKS: ClientCheck[] = [
       const session = t.launch();
       await session.logIn();
       await session.endInput();
-      // A client that says goodbye on its way out gets its answer.
+      // A client that says goodbye on its way out gets its answer; La
+      // closes when one that does not quits.
       const exited = session.expectExit("its input ended");
       exited.catch(() => {});
-      if (await session.la.read(1000) === EXIT) {
+      if (await session.la.read(WAIT_MS) === EXIT) {
         await session.la.send(BYE);
         await session.closeLinks();
       }

@@ -16,7 +16,7 @@ import {
   formatPort,
 } from "../../lib/protocol.ts";
 import { CheckFailure } from "./check.ts";
-import type { Dialog } from "./dialog.ts";
+import { type Dialog, displayLine } from "./dialog.ts";
 import { hasTraceback, lastLines, TargetProcess } from "./process.ts";
 import type { CheckClock } from "./runner.ts";
 import { fillPlaceholders } from "./server_target.ts";
@@ -254,12 +254,12 @@ export class FakeSession {
     const got = this.client.status !== undefined
       ? `the client ${this.client.describeExit()}`
       : shown.length > 0
-      ? `it showed: ${shown.join(" / ")}`
+      ? `it showed: ${shown.map(displayLine).join(" / ")}`
       : `nothing shown within ${formatMs(ms)}`;
-    throw new CheckFailure(`expected the client to show "${text}"; ${got}`, {
-      expected: `shown: ${text}`,
-      got,
-    });
+    throw new CheckFailure(
+      `expected the client to show "${displayLine(text)}"; ${got}`,
+      { expected: `shown: ${displayLine(text)}`, got },
+    );
   }
 
   /** The client must exit within `ms`; resolves to its status. */
