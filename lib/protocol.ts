@@ -208,3 +208,22 @@ const STATUS = /^[0-9]{3}(?: |$)/;
 export function statusCode(line: string): number | undefined {
   return STATUS.test(line) ? Number(line.slice(0, 3)) : undefined;
 }
+
+/**
+ * Whether `line` is a reply with the status code of `reply`, whatever its
+ * wording: replies are recognised by their three-digit code, so
+ * `102 Authentication Failed` counts as {@linkcode AUTH_FAILED}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AUTH_FAILED, hasStatusOf } from "./protocol.ts";
+ *
+ * assert.ok(hasStatusOf("102 Authentication Failed", AUTH_FAILED));
+ * assert.ok(!hasStatusOf("401 Authentication failed", AUTH_FAILED));
+ * ```
+ */
+export function hasStatusOf(line: string, reply: string): boolean {
+  const code = statusCode(line);
+  return code !== undefined && code === statusCode(reply);
+}

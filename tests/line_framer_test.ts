@@ -165,6 +165,15 @@ Deno.test("LineFramer: CRLF ends a line and the CR is dropped", () => {
   ]);
 });
 
+Deno.test("LineFramer: with keepCarriageReturn the CR of a CRLF stays in the line", () => {
+  const framer = new LineFramer({ keepCarriageReturn: true });
+  assert.deepEqual(
+    frameAll(framer, [bytes("101 Authentication successful\r\n/list\n\r")]),
+    ["101 Authentication successful\r", "/list"],
+  );
+  assert.equal(toLine(framer.flush()!), "\r");
+});
+
 Deno.test("LineFramer: a bare CR stays inside the line", () => {
   const framer = new LineFramer();
   assert.deepEqual(frameAll(framer, [bytes("a\rb\n\rc\n")]), [

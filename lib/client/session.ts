@@ -2,6 +2,12 @@
  * The instant-messaging client: logs a user in over link La, opens link Lb
  * for incoming chat, then sends the user's commands and shows the replies.
  *
+ * It is strict in what it sends (exactly the handout's lines) and liberal in
+ * what it accepts, so that it works with servers written by others: replies
+ * are recognised by their three-digit code whatever their wording, any answer
+ * to `/login` but `101` makes it ask again, and a line it cannot place is
+ * shown as it came.
+ *
  * The session talks to the user through a {@linkcode ClientUI} (`ui.ts`).
  * The plain one, {@linkcode lineUI}, reads and prints whole lines, so the
  * client works the same through a pipe, from a file and in tests;
@@ -20,15 +26,16 @@ import {
 import { LineConnection } from "../net/line_connection.ts";
 import type { TraceEvent } from "../trace.ts";
 import {
-  AUTH_FAILED,
   AUTH_SUCCESSFUL,
   BUILD_SUCCESSFUL,
   BYE,
   EXIT,
   formatLogin,
   formatPort,
+  hasStatusOf,
   parseDelivery,
   RECEIPT_SUCCESSFUL,
+  statusCode,
 } from "../protocol.ts";
 import { type ClientIO, type ClientUI, type InputKind, lineUI } from "./ui.ts";
 
@@ -38,6 +45,12 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const LB_WAIT_MS = 5_000;
 // Chat lines from the server carry a name and up to a full line of content.
 const MAX_RECEIVED_LINE_BYTES = 1 << 20;
+// A reply or chat line with a stray invalid byte is still shown (with U+FFFD
+// in its place) and, if it is chat, acknowledged.
+const RECEIVED_LINES = {
+  maxLineBytes: MAX_RECEIVED_LINE_BYTES,
+  strictUtf8: false,
+};
 
 /** Where the server is. */
 export interface ServerAddress {
@@ -98,6 +111,8 @@ class ClientSession {
   readonly #tasks: Promise<void>[] = [];
   readonly #replies: string[] = [];
   #replyWaiter: (() => void) | undefined;
+  /** Commands sent whose reply has not arrived yet. */
+  #repliesDue = 0;
   #lost: LinkLost | undefined;
   readonly #guards = new Set<(error: LinkLost) => void>();
   #exitSent = false;
@@ -108,9 +123,7 @@ class ClientSession {
     ui: ClientUI,
     trace: ((event: TraceEvent) => void) | undefined,
   ) {
-    this.#la = new LineConnection(conn, {
-      maxLineBytes: MAX_RECEIVED_LINE_BYTES,
-    });
+    this.#la = new LineConnection(conn, RECEIVED_LINES);
     this.#ui = ui;
     this.#trace = trace ?? (() => {});
     ui.quit?.then(() => this.#loseLink(new Interrupted("interrupted")));
@@ -124,7 +137,7 @@ class ClientSession {
       const typed = await this.#nextInput("command");
       if (typed === null) this.#ui.showAutoCommand(EXIT);
       const reply = await this.#command(typed ?? EXIT);
-      if (reply === BYE) return EXIT_OK;
+      if (hasStatusOf(reply, BYE)) return EXIT_OK;
       if (typed === null) {
         throw new LinkLost(`the server answered /exit with: ${reply}`);
       }
@@ -139,7 +152,11 @@ class ClientSession {
     await Promise.all(this.#tasks);
   }
 
-  /** Asks for a name and password until the server accepts them. */
+  /**
+   * Asks for a name and password until the server accepts them. Any answer
+   * but `101` (`102`, or another server's `401 Authentication failed` or
+   * `103 You are already logged in`) has been shown: ask again.
+   */
   async #logIn(): Promise<boolean> {
     for (;;) {
       const user = await this.#nextInput("user");
@@ -147,10 +164,7 @@ class ClientSession {
       const password = await this.#nextInput("password");
       if (password === null) return false;
       const reply = await this.#command(formatLogin(user, password));
-      if (reply === AUTH_SUCCESSFUL) return true;
-      if (reply !== AUTH_FAILED) {
-        throw new LinkLost(`unexpected answer to /login: ${reply}`);
-      }
+      if (hasStatusOf(reply, AUTH_SUCCESSFUL)) return true;
     }
   }
 
@@ -165,7 +179,8 @@ class ClientSession {
     const accepted = acceptFrom(listener, this.#la.remoteAddr.hostname);
     accepted.catch(() => {});
     const reply = await this.#command(formatPort(listener.addr.port));
-    if (reply !== BUILD_SUCCESSFUL) return false;
+    // `202`, or anything else: there is no link Lb, so nothing to go on with.
+    if (!hasStatusOf(reply, BUILD_SUCCESSFUL)) return false;
     // The server connected before it answered, so its connection is
     // queued; should it not come (only a stranger did), give up.
     const timer = setTimeout(() => this.#closeLbListener(), LB_WAIT_MS);
@@ -179,9 +194,7 @@ class ClientSession {
       clearTimeout(timer);
     }
     this.#closeLbListener();
-    this.#lb = new LineConnection(conn, {
-      maxLineBytes: MAX_RECEIVED_LINE_BYTES,
-    });
+    this.#lb = new LineConnection(conn, RECEIVED_LINES);
     this.#tasks.push(this.#readLb(this.#lb));
     return true;
   }
@@ -194,6 +207,7 @@ class ClientSession {
   /** Sends one line on La and returns the server's reply, shown. */
   async #command(line: string): Promise<string> {
     this.#exitSent = line === EXIT;
+    this.#repliesDue++;
     try {
       await this.#la.writeLine(line);
     } catch (cause) {
@@ -247,7 +261,14 @@ class ClientSession {
           continue;
         }
         this.#trace({ link: "a", from: "SERVER", line });
-        if (line === BYE) this.#byeReceived = true;
+        // A reply starts with a status code and answers a command; any
+        // other line (a greeting, chat sent on the wrong link) is shown.
+        if (statusCode(line) === undefined || this.#repliesDue === 0) {
+          this.#ui.showReply(line);
+          continue;
+        }
+        this.#repliesDue--;
+        if (hasStatusOf(line, BYE)) this.#byeReceived = true;
         this.#replies.push(line);
         this.#replyWaiter?.();
         this.#replyWaiter = undefined;

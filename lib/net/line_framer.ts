@@ -29,6 +29,11 @@ const EMPTY = new Uint8Array(0);
 export interface LineFramerOptions {
   /** Longest accepted line in bytes, terminator excluded. */
   maxLineBytes?: number;
+  /**
+   * Keep a `\r` before the `\n` as part of the line (default false: both
+   * `\n` and `\r\n` end a line). For a reader that must see the exact bytes.
+   */
+  keepCarriageReturn?: boolean;
 }
 
 /**
@@ -40,6 +45,7 @@ export interface LineFramerOptions {
  */
 export class LineFramer {
   readonly #max: number;
+  readonly #keepCR: boolean;
   #partial: Uint8Array = EMPTY;
   #partialLength = 0;
   #discarding = false;
@@ -47,6 +53,7 @@ export class LineFramer {
   /** Creates a framer with an empty buffer. */
   constructor(options: LineFramerOptions = {}) {
     this.#max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.#keepCR = options.keepCarriageReturn ?? false;
   }
 
   /** Bytes held of a line that has not ended yet. */
@@ -125,7 +132,7 @@ export class LineFramer {
         this.#partial = EMPTY;
       }
     }
-    if (line.length > 0 && line[line.length - 1] === CR) {
+    if (!this.#keepCR && line.length > 0 && line[line.length - 1] === CR) {
       line = line.subarray(0, line.length - 1);
     }
     return line.length > this.#max ? LINE_TOO_LONG : line;

@@ -43,6 +43,8 @@ export interface LineReaderOptions {
    * are dropped, as a peer that vanished mid-line did not finish it.
    */
   acceptUnterminated?: boolean;
+  /** Keep a `\r` before the `\n` in the line (default false). */
+  keepCarriageReturn?: boolean;
 }
 
 const DEFAULT_BUFFER_SIZE = 4096;
@@ -91,6 +93,7 @@ export class LineReader {
     this.#source = source;
     this.#framer = new LineFramer({
       maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      keepCarriageReturn: options.keepCarriageReturn,
     });
     this.#decoder = options.strictUtf8 ?? true ? STRICT : LENIENT;
     this.#buffer = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER_SIZE);
