@@ -39,7 +39,7 @@ Deno.test("conformance: our server already running (--target) passes; the start 
     await Deno.writeTextFile(usersFile, kitUsersFile());
     const port = freePort();
     const server = scope.spawnServer([
-      "--reply-timeout=1",
+      "--reply-timeout=3",
       "--quiet",
       String(port),
       usersFile,
