@@ -59,6 +59,8 @@ Deno.test("cluster: a node killed with SIGKILL", async () => {
     "bob",
     10_000 - (performance.now() - killed),
   );
+  // A login shows on every node within a second.
+  await listBecomes(jacky, ["jacky", "alice", "bob"], 1_000);
   await jacky.request("/to bob welcome back", Status.DELIVERY_OK);
   await bobAgain.lb.expectLine("/from jacky welcome back");
   // Nothing more: the message in flight at the kill is not sent again.

@@ -51,6 +51,7 @@ Deno.test("cluster: a node paused for 20 s, then resumed", async () => {
       "bob",
       10_000 - (performance.now() - paused),
     );
+    await listBecomes(jacky, ["jacky", "bob"], 1_000);
     await jacky.request("/to bob found you", Status.DELIVERY_OK);
     await bobOnC.lb.expectLine("/from jacky found you");
 
