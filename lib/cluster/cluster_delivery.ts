@@ -61,6 +61,12 @@ export interface ClusterDeliveryOptions {
   transport: NodeTransport;
   /** Whether a node is taken for dead. */
   isDead: (node: string) => boolean;
+  /**
+   * The node `name` is online on, read from the bucket itself: asked when
+   * the view does not know the name, which it may not yet for a login made
+   * a moment ago on another node. `undefined` if nowhere (or unknown).
+   */
+  lookup?: (name: string) => Promise<string | undefined>;
   /** How long a receiver has to answer. */
   replyTimeoutMs: number;
   /** Where failures are logged. */
@@ -114,14 +120,21 @@ export class ClusterDelivery implements Delivery {
   }
 
   /** `/to`: here if the receiver is here, else a request to its node. */
-  sendTo(sender: string, target: string, content: string): Promise<boolean> {
-    const { view, node, local } = this.#options;
-    const presence = view.get(target);
-    if (presence === undefined || presence.node === node) {
-      return local.sendTo(sender, target, content);
+  async sendTo(
+    sender: string,
+    target: string,
+    content: string,
+  ): Promise<boolean> {
+    const { view, node, local, lookup } = this.#options;
+    // A user logged in has a key in the bucket before their `101`: a name
+    // the view has not seen yet is looked up there.
+    const where = view.get(target)?.node ??
+      (local.has(target) ? node : await lookup?.(target));
+    if (where === undefined || where === node) {
+      return await local.sendTo(sender, target, content);
     }
     const request = { sender, target, content };
-    return this.#request(presence.node, "to", request, target);
+    return await this.#request(where, "to", request, target);
   }
 
   /** `/toall`: the local fan-out, and one request per other node. */

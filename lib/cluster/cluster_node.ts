@@ -140,6 +140,7 @@ export class ClusterNode {
       local,
       transport: link,
       isDead: (node) => liveness.isDead(node),
+      lookup: (name) => link.nodeOf(name),
       replyTimeoutMs: context.replies.delayMs,
       log,
     });

@@ -20,6 +20,7 @@ import {
   nodeSubject,
   type NodeVerb,
   PRESENCE_BUCKET,
+  userKey,
   USERS_FILE_KEY,
 } from "./naming.ts";
 import type { PresenceView } from "./presence.ts";
@@ -201,6 +202,21 @@ export class NatsLink implements PresenceStore, NodeTransport {
   delete(key: string, revision: number): Promise<boolean> {
     this.#checkConnected();
     return this.#writes.delete(key, revision);
+  }
+
+  /**
+   * The node user `name` is online on, read from the bucket; `undefined` if
+   * nowhere, or if NATS cannot say.
+   */
+  async nodeOf(name: string): Promise<string | undefined> {
+    if (!this.#connected) return undefined;
+    try {
+      const entry = await this.#kv.get(userKey(name));
+      if (entry === null || entry.operation !== "PUT") return undefined;
+      return entry.string().split(" ")[0] || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The bucket's latest revision, as JetStream has it. */

@@ -65,6 +65,11 @@ export class LocalDelivery implements Delivery {
     this.#log = options.log;
   }
 
+  /** Whether `name` is online on this server. */
+  has(name: string): boolean {
+    return this.#registry.local(name) !== undefined;
+  }
+
   /** `/to` a user online on this server; false for anyone else. */
   async sendTo(
     sender: string,
