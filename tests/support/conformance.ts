@@ -42,8 +42,9 @@ export function python(): string {
 }
 
 /**
- * The Python server's command, with `flaw` if given; a receiver gets 2 s
- * to answer (its `--reply-timeout`), so that the kit need not wait long.
+ * The Python server's command, with `flaw` if given; a receiver gets 3 s
+ * to answer (its `--reply-timeout`), so that the kit need not wait long, and
+ * its receipts held back on purpose still come in time on a loaded machine.
  */
 export function pythonServer(flaw?: string): string[] {
   return [
@@ -51,7 +52,7 @@ export function pythonServer(flaw?: string): string[] {
     "-S", // no site packages: starts faster
     SERVER_PY,
     ...(flaw ? [`--flaw=${flaw}`] : []),
-    "--reply-timeout=2",
+    "--reply-timeout=3",
     "{port}",
     "{users}",
   ];
