@@ -7,6 +7,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CheckResult } from "../../tools/conformance/check.ts";
 import type { KitOptions } from "../../tools/conformance/cli.ts";
@@ -170,4 +171,39 @@ export async function inBatches<T>(
   };
   await Promise.all(Array.from({ length: limit }, lane));
   return results;
+}
+
+/**
+ * The rows of a broken-target table whose run did not fail exactly the
+ * checks the row names, each described with its run's results.
+ */
+export function wrongRows(
+  table: Readonly<Record<string, readonly string[]>>,
+  outcomes: readonly (readonly CheckResult[])[],
+): string[] {
+  return Object.entries(table).flatMap(([flaw, expected], index) => {
+    const failed = notPassed(outcomes[index]);
+    return failed.join(" ") === [...expected].sort().join(" ") ? [] : [
+      `--flaw=${flaw}: expected to fail ${expected.join(", ")}; failed ${
+        failed.join(", ") || "nothing"
+      }\n${describeResults(outcomes[index])}`,
+    ];
+  });
+}
+
+/**
+ * Asserts that every check of `checks` is failed by some row of `table`,
+ * and that the table names no check that does not exist.
+ */
+export function assertEveryCheckCaught(
+  table: Readonly<Record<string, readonly string[]>>,
+  checks: readonly { id: string }[],
+): void {
+  const caught = new Set(Object.values(table).flat());
+  const never = checks.map((check) => check.id).filter((id) => !caught.has(id));
+  assert.deepEqual(never, [], "checks no broken target fails");
+  const unknown = [...caught].filter((id) =>
+    !checks.some((check) => check.id === id)
+  );
+  assert.deepEqual(unknown, [], "the table names checks that do not exist");
 }
