@@ -158,8 +158,7 @@ export const CLIENT_HANDOUT_CHECKS: ClientCheck[] = [
         [formatToAll("How about meeting at 3pm today?"), DELIVERY_SUCCESSFUL],
       ];
       for (const [command, reply] of exchanges) {
-        await session.type(command);
-        await session.la.expect(command);
+        await session.command(command);
         await session.la.send(reply);
         await session.expectShown(reply);
       }
@@ -196,8 +195,7 @@ export const CLIENT_HANDOUT_CHECKS: ClientCheck[] = [
       const session = t.launch();
       await session.logIn();
       const command = formatTo("bob", "Hello!");
-      await session.type(command);
-      await session.la.expect(command);
+      await session.command(command);
       // The reply is held back until the chat line has been answered.
       await session.lb.send(
         formatDelivery({ kind: "from", sender: "michael", content: "Hi!" }),
@@ -214,8 +212,7 @@ export const CLIENT_HANDOUT_CHECKS: ClientCheck[] = [
     async run(t) {
       const session = t.launch();
       await session.logIn();
-      await session.type(EXIT);
-      await session.la.expect(EXIT);
+      await session.command(EXIT);
       await session.la.send(BYE);
       await session.closeLinks();
       await session.expectExit(`"${BYE}"`);
@@ -242,8 +239,7 @@ export const CLIENT_HANDOUT_CHECKS: ClientCheck[] = [
       await session.la.send(BUILD_SUCCESSFUL);
       for (const step of appendixSteps((actor) => NAMES[actor])) {
         if (step.by === "jacky") {
-          await session.type(step.command);
-          await session.la.expect(step.command);
+          await session.command(step.command);
           await session.la.send(step.reply ?? appendixList((a) => NAMES[a]));
         }
         for (const delivery of step.deliveries) {
@@ -252,8 +248,7 @@ export const CLIENT_HANDOUT_CHECKS: ClientCheck[] = [
           await session.lb.expect(RECEIPT_SUCCESSFUL);
         }
       }
-      await session.type(EXIT);
-      await session.la.expect(EXIT);
+      await session.command(EXIT);
       await session.la.send(BYE);
     },
   },

@@ -79,8 +79,7 @@ export const CLIENT_DECISION_CHECKS: ClientCheck[] = [
     async run(t) {
       const session = t.launch();
       await session.logIn();
-      await session.type(LIST);
-      await session.la.expect(LIST);
+      await session.command(LIST);
       await session.la.send("999 Something new");
       await session.lb.send("Server maintenance at noon");
       await session.expectShown("Server maintenance at noon");
@@ -151,8 +150,7 @@ export const CLIENT_ROBUSTNESS_CHECKS: ClientCheck[] = [
     async run(t) {
       const session = t.launch();
       await session.logIn();
-      await session.type(LIST);
-      await session.la.expect(LIST);
+      await session.command(LIST);
       await session.closeLinks();
       await session.expectExit("the server closed both links");
       session.expectNoTraceback();

@@ -135,6 +135,12 @@ export class FakeSession {
     return this.#lb;
   }
 
+  /** Types `command` and waits for the client to send it on La as typed. */
+  async command(command: string): Promise<void> {
+    await this.type(command);
+    await this.la.expect(command);
+  }
+
   /** Types `lines` into the client, each followed by Enter. */
   async type(...lines: string[]): Promise<void> {
     this.client.flushStdout();
